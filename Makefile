@@ -1,0 +1,41 @@
+# The two commands of the Quickstart, and what they need.
+#   make site   build the site from the bundled content into _site/
+#   make test   run the whole test suite
+# Each installs what it needs first: a virtual environment in .venv/ with the Python
+# packages, and the npm packages in node_modules/. Both steps are skipped when up to date.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: site test serve check install clean
+
+site: install
+	$(BIN)/sitegen build
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: install
+	$(BIN)/sitegen serve
+
+check: install
+	$(BIN)/sitegen check
+
+install: $(PY_STAMP) $(NPM_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sitegen needs Python 3.11 or newer: set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+clean:
+	rm -rf _site .sitegen-cache

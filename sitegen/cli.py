@@ -1,0 +1,164 @@
+"""The `sitegen` command line: papers, build."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitegen import __version__
+from sitegen.errors import Problem, SitegenError
+
+if TYPE_CHECKING:
+    from sitegen.project import Project
+
+DESCRIPTION = """\
+Build the website of a curated reading list of machine-learning papers.
+
+Run from the repository root, sitegen reads ./content (paper listings and
+curation) and ./templates; --content and --templates point elsewhere."""
+
+EPILOG = """\
+examples:
+  sitegen papers                 summary of the papers in the listings
+  sitegen papers --json          every paper as JSON, sorted by id
+  sitegen build                  build the site into _site/
+  sitegen build --out public     build it somewhere else
+
+Run 'sitegen COMMAND --help' for the options of a command."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except SitegenError as error:
+        report(error.problems)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `sitegen papers --json | head` closes the pipe early; that is not an error.
+        sys.stderr.close()
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--content",
+        type=Path,
+        default=Path("content"),
+        metavar="DIR",
+        help="folder with sources/ and the curation YAML (default: ./content)",
+    )
+    common.add_argument(
+        "--templates",
+        type=Path,
+        default=Path("templates"),
+        metavar="DIR",
+        help="folder with the Jinja templates (default: ./templates)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="sitegen",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    papers = commands.add_parser(
+        "papers",
+        parents=[common],
+        help="list the papers read from the listings",
+        description="Parse the paper listings and summarise them, or print every paper as JSON.",
+    )
+    papers.add_argument(
+        "--json", action="store_true", help="print the papers as a JSON array sorted by id"
+    )
+    papers.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILES",
+        help="listings to read (default: every content/sources/*.txt)",
+    )
+    papers.set_defaults(run=run_papers, command="papers")
+
+    build = commands.add_parser(
+        "build",
+        parents=[common],
+        help="build the website",
+        description="Build the website from the content and templates into an output folder.",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("_site"),
+        metavar="DIR",
+        help="where to write the site (default: ./_site); replaced whole, atomically",
+    )
+    build.set_defaults(run=run_build, command="build")
+    return parser
+
+
+def project_from(args: argparse.Namespace) -> Project:
+    from sitegen.project import Project
+
+    return Project(content=args.content, templates=args.templates)
+
+
+def run_papers(args: argparse.Namespace) -> int:
+    from sitegen.build import read_catalog
+    from sitegen.catalog import load_catalog
+    from sitegen.papers_json import dumps_papers, paper_record
+    from sitegen.project import display
+
+    if args.files:
+        catalog, warnings = load_catalog(args.files, {path: display(path) for path in args.files})
+    else:
+        catalog, warnings = read_catalog(project_from(args))
+    report(warnings)
+    if args.json:
+        sys.stdout.write(dumps_papers(paper_record(paper) for paper in catalog.papers))
+        return 0
+    print(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")
+    width = max(len(name) for name, _ in catalog.entries_per_source)
+    for name, count in catalog.entries_per_source:
+        print(f"  {name:<{width}}  {count:>5} entries")
+    merged = catalog.entry_count - len(catalog.papers)
+    print(f"{len(catalog.papers)} distinct papers; {merged} duplicate entries merged.")
+    spread = Counter(len(paper.sources) for paper in catalog.papers if len(paper.sources) > 1)
+    for listings, count in sorted(spread.items()):
+        print(f"  {count} papers appear {listings} times")
+    print(f"{len(warnings)} warnings." if warnings else "No warnings.")
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from sitegen.build import build_site
+
+    result = build_site(project_from(args), args.out)
+    report(list(result.warnings))
+    print(result.summary(args.out))
+    return 0
+
+
+def report(problems: Sequence[Problem]) -> None:
+    """Print problems on stderr, and as workflow commands when running in GitHub Actions."""
+    in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
+        if in_actions:
+            print(problem.workflow_command())

@@ -1,0 +1,61 @@
+"""Problems found in the input, as values with a location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, where it is and how to fix it."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        """Return the problem as one `file:line:column: severity: message (hint)` line."""
+        where = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
+        text = f"{where}: {self.severity.value}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def workflow_command(self) -> str:
+        """Return the problem as a GitHub Actions workflow command, shown on the pull request."""
+        kind = "error" if self.is_error else "warning"
+        message = self.message + (f" ({self.hint})" if self.hint else "")
+        props = [f"file={_escape_property(self.path)}"]
+        if self.line:
+            props.append(f"line={self.line}")
+            props.append(f"col={max(self.column, 1)}")
+        return f"::{kind} {','.join(props)}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class SitegenError(Exception):
+    """Raised with every problem that stops a command; the CLI prints them, never a traceback."""
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))

@@ -1,0 +1,123 @@
+"""The typed model every stage reads: papers from the listings, and what curation adds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Link:
+    """A URL found in an abstract; `kind` is "code" for code hosts, else "page"."""
+
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper as one listing shows it, before duplicates across listings are merged."""
+
+    title: str
+    abstract: str
+    authors: int | None
+    published: str | None
+    upvotes: int | None
+    path: str
+    line: int
+
+    @property
+    def source(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One distinct paper of the reading list, merged from every listing that shows it."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: int | None
+    published: str | None
+    upvotes: int | None
+    links: tuple[Link, ...]
+    sources: tuple[str, ...]
+
+    @property
+    def code_url(self) -> str | None:
+        return next((link.url for link in self.links if link.kind == "code"), None)
+
+    @property
+    def year(self) -> str | None:
+        if self.published and not self.published.startswith("--"):
+            return self.published[:4]
+        return None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every paper of the reading list, sorted by id, with how the listings were read."""
+
+    papers: tuple[Paper, ...]
+    entries_per_source: tuple[tuple[str, int], ...] = field(default=())
+
+    @property
+    def entry_count(self) -> int:
+        return sum(count for _, count in self.entries_per_source)
+
+    def by_id(self) -> dict[str, Paper]:
+        return {paper.id: paper for paper in self.papers}
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme of the reading list, in reading order; `description` is Markdown for readers."""
+
+    slug: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag of the controlled vocabulary, with its one-line description."""
+
+    slug: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A paper placed in a theme by a curator, in the theme's reading order."""
+
+    paper_id: str
+    theme: str
+    start_here: bool = False
+
+
+@dataclass(frozen=True)
+class PaperNotes:
+    """What curators say of one paper, gathered from every theme file that places it."""
+
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+    arxiv: str | None = None
+
+
+@dataclass(frozen=True)
+class Curation:
+    """Themes in reading order, the tag vocabulary, and every curated placement."""
+
+    themes: tuple[Theme, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    placements: tuple[Placement, ...] = ()
+    notes: tuple[tuple[str, PaperNotes], ...] = ()
+
+    def themes_of(self, paper_id: str) -> tuple[str, ...]:
+        """Return the slugs of a paper's curated themes, in reading order of the themes."""
+        order = {theme.slug: index for index, theme in enumerate(self.themes)}
+        found = {p.theme for p in self.placements if p.paper_id == paper_id}
+        return tuple(sorted(found, key=lambda slug: order.get(slug, len(order))))
+
+    def notes_of(self, paper_id: str) -> PaperNotes:
+        return dict(self.notes).get(paper_id, PaperNotes())

@@ -1,0 +1,17 @@
+"""Shared fixtures: the repository's own content, and helpers to write listings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CONTENT = REPO / "content"
+TEMPLATES = REPO / "templates"
+SEEDS = sorted((CONTENT / "sources").glob("*.txt"))
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
