@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from markupsafe import Markup
 
 from sitegen.catalog import load_catalog
-from sitegen.errors import Problem
-from sitegen.model import Catalog
+from sitegen.config import load_config
+from sitegen.errors import Problem, SitegenError
+from sitegen.feeds import feed_files
+from sitegen.freepages import load_free_pages
+from sitegen.markup import to_html
+from sitegen.model import Catalog, Curation, Site
+from sitegen.pages import Page, build_pages
 from sitegen.project import Project, display
 from sitegen.render import Renderer
+from sitegen.urls import Urls, asset_route, output_path
 from sitegen.writer import write_site
+
+T = TypeVar("T")
+ASSETS_FOLDER = "assets"
+# The header's navigation: (text, route, section); Map appears once its page exists.
+NAV = (
+    ("Themes", "", "home"),
+    ("Tags", "tags/", "tags"),
+    ("All papers", "papers/", "papers"),
+    ("Map", "map/", "map"),
+    ("About", "about/", "about"),
+)
 
 
 @dataclass(frozen=True)
@@ -23,11 +44,13 @@ class BuildResult:
     papers: int
     seconds: float
     warnings: tuple[Problem, ...]
+    themes: int = 0
+    tags: int = 0
 
     def summary(self, out: Path) -> str:
         return (
-            f"Built {self.pages} pages ({self.files} files) from {self.papers} papers "
-            f"in {self.seconds:.2f} s into {display(out)}/"
+            f"Built {self.pages} pages ({self.files} files) from {self.papers} papers, "
+            f"{self.themes} themes and {self.tags} tags in {self.seconds:.2f} s into {display(out)}/"
         )
 
 
@@ -37,18 +60,104 @@ def read_catalog(project: Project) -> tuple[Catalog, list[Problem]]:
     return load_catalog(paths, {path: display(path) for path in paths})
 
 
-def build_site(project: Project, out: Path) -> BuildResult:
+def read_site(project: Project, base_url: str | None = None) -> tuple[Site, list[Problem]]:
+    """Read listings, curation, settings and free pages; raise once with every problem found."""
+    problems: list[Problem] = []
+    read = _collecting(problems)
+    catalog_read = read(lambda: read_catalog(project))
+    config = read(lambda: load_config(project.content, base_url))
+    pages = read(lambda: load_free_pages(project.content))
+    if problems or catalog_read is None or config is None or pages is None:
+        raise SitegenError(problems)
+    catalog, warnings = catalog_read
+    return Site(config=config, catalog=catalog, curation=Curation(), pages=pages), warnings
+
+
+def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None]:
+    def read(step: Callable[[], T]) -> T | None:
+        try:
+            return step()
+        except SitegenError as error:
+            problems.extend(error.problems)
+            return None
+
+    return read
+
+
+def render_site(site: Site, renderer: Renderer, urls: Urls) -> tuple[tuple[Page, ...], dict[str, bytes]]:
+    """Render every page through its template, and add assets, feeds and the other files."""
+    has_map = (renderer.folder / "map.html").is_file()
+    pages = build_pages(site, urls.link, urls.absolute, has_map=has_map)
+    nav = tuple(item for item in NAV if item[2] != "map" or has_map)
+    files: dict[str, bytes] = {}
+    for page in pages:
+        body = Markup(to_html(page.markdown)) if page.markdown is not None else Markup("")
+        html = renderer.render(
+            page.template,
+            config=site.config,
+            site=site,
+            page=page,
+            body=body,
+            nav=nav,
+            link=urls.link,
+            absolute=urls.absolute,
+            asset=lambda name: urls.link(asset_route(name)),
+        )
+        files[output_path(page.route)] = html.encode("utf-8")
+    files.update(read_assets(renderer.folder / ASSETS_FOLDER))
+    listed = [page.route for page in pages if page.route != "404.html"]
+    files.update(feed_files(site, listed, urls.absolute))
+    return pages, files
+
+
+def read_assets(folder: Path) -> dict[str, bytes]:
+    """Return every file under templates/assets/, to be copied to assets/ unchanged."""
+    if not folder.is_dir():
+        return {}
+    return {
+        asset_route(path.relative_to(folder).as_posix()): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+def markdown_files(pages: tuple[Page, ...]) -> dict[str, bytes]:
+    """Return the Markdown document of every page that has one, at its route's index.md."""
+    return {page.markdown_path: page.markdown.encode("utf-8") for page in pages if page.markdown is not None}
+
+
+def check_markdown_folder(folder: Path) -> None:
+    """Refuse to replace a folder that holds anything but Markdown: it is not ours to delete."""
+    if not folder.exists():
+        return
+    others = [p for p in folder.rglob("*") if p.is_file() and p.suffix != ".md"] if folder.is_dir() else [folder]
+    if others:
+        raise SitegenError(
+            Problem(display(folder), 0, 0, "the Markdown folder holds other files and would be replaced",
+                    "pass --markdown an empty or new folder")
+        )
+
+
+def build_site(
+    project: Project, out: Path, base_url: str | None = None, markdown_dir: Path | None = None
+) -> BuildResult:
     """Build the whole site into `out`, leaving the previous site untouched on any error."""
     started = time.perf_counter()
-    catalog, warnings = read_catalog(project)
     renderer = Renderer(project.templates)
-    files = {"index.html": renderer.render("index.html", papers=catalog.papers).encode("utf-8")}
+    site, warnings = read_site(project, base_url)
+    urls = Urls.from_base_url(site.config.base_url)
+    if markdown_dir is not None:
+        check_markdown_folder(markdown_dir)
+    pages, files = render_site(site, renderer, urls)
     write_site(files, out)
-    pages = sum(1 for name in files if name.endswith(".html"))
+    if markdown_dir is not None:
+        write_site(markdown_files(pages), markdown_dir)
     return BuildResult(
-        pages=pages,
+        pages=len(pages),
         files=len(files),
-        papers=len(catalog.papers),
+        papers=len(site.catalog.papers),
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings),
+        themes=len(site.curation.themes),
+        tags=len(site.curation.tags),
     )

@@ -28,6 +28,8 @@ examples:
   sitegen papers --json          every paper as JSON, sorted by id
   sitegen build                  build the site into _site/
   sitegen build --out public     build it somewhere else
+  sitegen build --base-url https://user.github.io/repo/
+                                 build it for another address
 
 Run 'sitegen COMMAND --help' for the options of a command."""
 
@@ -109,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to write the site (default: ./_site); replaced whole, atomically",
     )
+    build.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the URL the site is served from, such as https://user.github.io/repo/ "
+        "(default: base_url of content/site.yaml)",
+    )
+    build.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="DIR",
+        help="also write the Markdown document of every page into DIR (replaced whole)",
+    )
     build.set_defaults(run=run_build, command="build")
     return parser
 
@@ -149,7 +163,9 @@ def run_papers(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     from sitegen.build import build_site
 
-    result = build_site(project_from(args), args.out)
+    result = build_site(
+        project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown
+    )
     report(list(result.warnings))
     print(result.summary(args.out))
     return 0

@@ -121,3 +121,59 @@ class Curation:
 
     def notes_of(self, paper_id: str) -> PaperNotes:
         return dict(self.notes).get(paper_id, PaperNotes())
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The site settings of content/site.yaml (base_url possibly replaced by --base-url)."""
+
+    title: str
+    description: str
+    author: str
+    base_url: str
+    repository: str
+    branch: str = "main"
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class FreePage:
+    """A page written by hand in content/pages/<slug>.md, such as About."""
+
+    slug: str
+    title: str
+    markdown: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Learning:
+    """What the machine-learning step adds to the site; every field is optional plain data.
+
+    `related` maps a paper id to related paper ids, best first; `suggested_themes` maps an
+    uncurated paper id to theme slugs; `keywords` maps a theme slug to its keywords.
+    """
+
+    related: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    suggested_themes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def related_to(self, paper_id: str) -> tuple[str, ...]:
+        return dict(self.related).get(paper_id, ())
+
+    def themes_suggested_for(self, paper_id: str) -> tuple[str, ...]:
+        return dict(self.suggested_themes).get(paper_id, ())
+
+    def keywords_of(self, theme_slug: str) -> tuple[str, ...]:
+        return dict(self.keywords).get(theme_slug, ())
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything a build knows before it renders a byte: settings, papers, curation, pages."""
+
+    config: SiteConfig
+    catalog: Catalog
+    curation: Curation
+    pages: tuple[FreePage, ...] = ()
+    learning: Learning | None = None

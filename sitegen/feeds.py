@@ -1,0 +1,111 @@
+"""The site's machine-readable files: Atom feed, sitemap, robots.txt, papers.json, CNAME."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+
+from sitegen.model import Paper, Site
+from sitegen.pages import added_order
+from sitegen.papers_json import dumps_papers, paper_record
+from sitegen.urls import paper_route
+
+Link = Callable[[str], str]
+
+FEED_SIZE = 50
+ATOM = "http://www.w3.org/2005/Atom"
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# With no date in the listings, a paper still needs an Atom <updated>; this one says "unknown".
+UNKNOWN_DATE = "1970-01-01T00:00:00Z"
+# XML 1.0 forbids most control characters; a listing could hold one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def atom_date(paper: Paper) -> str | None:
+    """Return a paper's date as an RFC 3339 timestamp, when the listings give its year."""
+    return f"{paper.published}T00:00:00Z" if paper.year and paper.published else None
+
+
+def feed_xml(site: Site, absolute: Link) -> bytes:
+    """Return the Atom feed (RFC 4287) of the most recently added papers, newest first.
+
+    "Added" is the papers' position in the listings (sitegen.pages.added_order). An entry's
+    <updated> is its paper's date when known; else the newest known date of the feed, so the
+    feed never depends on the clock.
+    """
+    ET.register_namespace("", ATOM)
+    recent = added_order(site.catalog.papers)[:FEED_SIZE]
+    known = sorted(date for paper in site.catalog.papers if (date := atom_date(paper)))
+    feed_updated = known[-1] if known else UNKNOWN_DATE
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _text(feed, "title", site.config.title)
+    _text(feed, "subtitle", site.config.description)
+    _text(feed, "id", absolute(""))
+    _text(feed, "updated", feed_updated)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml", href=absolute("feed.xml"))
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=absolute(""))
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    _text(author, "name", site.config.author)
+    _text(feed, "generator", "sitegen")
+    for paper in recent:
+        notes = site.curation.notes_of(paper.id)
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        _text(entry, "title", paper.title)
+        _text(entry, "id", absolute(paper_route(paper.id)))
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html",
+                      href=absolute(paper_route(paper.id)))
+        _text(entry, "updated", atom_date(paper) or feed_updated)
+        if atom_date(paper):
+            _text(entry, "published", atom_date(paper) or "")
+        for tag in notes.tags:
+            ET.SubElement(entry, f"{{{ATOM}}}category", term=xml_text(tag))
+        summary = _text(entry, "summary", paper.abstract)
+        summary.set("type", "text")
+    ET.indent(feed)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode").encode("utf-8") + b"\n"
+
+
+def sitemap_xml(routes: Iterable[str], absolute: Link) -> bytes:
+    """Return the sitemap of every page route, sorted; no <lastmod>, which would need a clock."""
+    ET.register_namespace("", SITEMAP)
+    urlset = ET.Element(f"{{{SITEMAP}}}urlset")
+    for route in sorted(routes):
+        url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
+        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = absolute(route)
+    ET.indent(urlset)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(urlset, encoding="unicode").encode("utf-8") + b"\n"
+
+
+def robots_txt(absolute: Link) -> bytes:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {absolute('sitemap.xml')}\n".encode()
+
+
+def papers_json(site: Site) -> bytes:
+    """Return every paper with all its data: the same bytes as `sitegen papers --json`."""
+    return dumps_papers(paper_record(paper) for paper in site.catalog.papers).encode("utf-8")
+
+
+def feed_files(site: Site, page_routes: Iterable[str], absolute: Link) -> dict[str, bytes]:
+    """Return the feed, sitemap, robots.txt, .nojekyll, papers.json and (with a domain) CNAME."""
+    files = {
+        "feed.xml": feed_xml(site, absolute),
+        "sitemap.xml": sitemap_xml(page_routes, absolute),
+        "robots.txt": robots_txt(absolute),
+        # GitHub Pages would otherwise run Jekyll over a branch deploy and drop _-prefixed files.
+        ".nojekyll": b"",
+        "papers.json": papers_json(site),
+    }
+    if site.config.domain:
+        files["CNAME"] = (site.config.domain + "\n").encode()
+    return files
+
+
+def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
+    element.text = xml_text(text)
+    return element

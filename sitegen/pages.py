@@ -1,0 +1,446 @@
+"""The site as pages: each page's data, and its body as a Markdown document.
+
+Every string from the listings or the YAML enters a Markdown document through `md_text`
+(or `html_text` inside a raw HTML block), so it reads as text; curator Markdown (theme
+descriptions, notes, free pages) is kept as Markdown and sanitized with the rest when the
+document is rendered (sitegen.markup.to_html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import quote_plus
+
+from sitegen.markup import html_text, md_link, md_text
+from sitegen.model import Paper, Site, Theme
+from sitegen.urls import paper_route, tag_route, theme_route
+
+Link = Callable[[str], str]
+
+EXCERPT_LENGTH = 240
+RECENT_COUNT = 10
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A link to another page, with the text to show."""
+
+    title: str
+    route: str
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """A paper's previous and next paper in one theme's reading order."""
+
+    theme: NavLink
+    previous: NavLink | None
+    next: NavLink | None
+
+
+@dataclass(frozen=True)
+class PaperExtras:
+    """What a paper page shows around its Markdown body."""
+
+    neighbours: tuple[Neighbours, ...]
+    citation: str
+    related: tuple[NavLink, ...]
+    suggested_themes: tuple[NavLink, ...]
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One row of the all-papers table; `sort_date` orders dates without a year last."""
+
+    title: str
+    route: str
+    date: str
+    sort_date: str
+    upvotes: int | None
+    themes: tuple[NavLink, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML page: its route, template, title, and its body as Markdown (if it has one)."""
+
+    route: str
+    template: str
+    title: str
+    description: str
+    section: str
+    markdown: str | None = None
+    edit_url: str | None = None
+    paper: PaperExtras | None = None
+    rows: tuple[PaperRow, ...] = ()
+
+    @property
+    def markdown_path(self) -> str:
+        """Return where --markdown writes this page's Markdown: beside its HTML, as index.md."""
+        return self.route + "index.md"
+
+
+# -- Pure helpers ---------------------------------------------------------------------------
+
+
+def show_date(published: str | None) -> str:
+    """Return a listing date as readers see it: "Aug 9, 2024", or "Feb 10" without a year."""
+    if not published:
+        return ""
+    year, month, day = published.rsplit("-", 2) if not published.startswith("--") else ("", *published[2:].split("-"))
+    shown = f"{MONTHS[int(month) - 1]} {int(day)}"
+    return f"{shown}, {year}" if year else shown
+
+
+def sort_date(published: str | None) -> str:
+    """Return a key that sorts full dates in order, then dates without a year, then none."""
+    if not published:
+        return ""
+    return published if not published.startswith("--") else "0000" + published[1:]
+
+
+def metadata_line(paper: Paper) -> str:
+    """Return "Aug 9, 2024 · 4 authors · 12 upvotes", leaving out what the listings lack."""
+    parts = []
+    if paper.published:
+        parts.append(show_date(paper.published))
+    if paper.authors is not None:
+        parts.append(f"{paper.authors} author" + ("" if paper.authors == 1 else "s"))
+    if paper.upvotes is not None:
+        parts.append(f"{paper.upvotes} upvote" + ("" if paper.upvotes == 1 else "s"))
+    return " · ".join(parts)
+
+
+def split_excerpt(text: str, length: int = EXCERPT_LENGTH) -> tuple[str, str]:
+    """Split an abstract at a word boundary near `length`: the excerpt and the rest."""
+    text = " ".join(text.split())
+    if len(text) <= length + 40:
+        return text, ""
+    cut = text.rfind(" ", 0, length)
+    cut = cut if cut > 0 else length
+    return text[:cut], text[cut:].lstrip()
+
+
+def added_order(papers: tuple[Paper, ...]) -> tuple[Paper, ...]:
+    """Return papers newest first by when they were added to the listings.
+
+    The listings carry no date of addition, so the order is their position: listing files
+    are named in the order they were added (000_, 001_, ...) and pasted top to bottom, so a
+    paper first seen in a later file, or lower in the same file, was added later.
+    """
+
+    def first_seen(paper: Paper) -> tuple[str, int]:
+        places = []
+        for source in paper.sources:
+            path, _, line = source.rpartition(":")
+            places.append((PurePosixPath(path).name, int(line) if line.isdigit() else 0))
+        return min(places, default=("", 0))
+
+    return tuple(sorted(papers, key=lambda p: (first_seen(p), p.id), reverse=True))
+
+
+def first_paragraph(markdown_text: str) -> str:
+    """Return the first paragraph of curator Markdown, for summaries."""
+    for block in markdown_text.strip().split("\n\n"):
+        if block.strip():
+            return " ".join(block.split())
+    return ""
+
+
+def search_links(title: str) -> tuple[tuple[str, str], ...]:
+    """Return links that search for a title on arXiv, Hugging Face papers and Google Scholar."""
+    query = quote_plus(title)
+    return (
+        ("Search arXiv", f"https://arxiv.org/search/?query={query}&searchtype=title"),
+        ("Search Hugging Face papers", f"https://huggingface.co/papers?q={query}"),
+        ("Search Google Scholar", f"https://scholar.google.com/scholar?q={quote_plus(chr(34) + title + chr(34))}"),
+    )
+
+
+# -- The site's structure ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Lookups every page needs, computed once from the site."""
+
+    papers: dict[str, Paper]
+    themes: tuple[Theme, ...]
+    theme_papers: dict[str, tuple[tuple[Paper, bool], ...]]
+    tag_papers: dict[str, tuple[Paper, ...]]
+
+    @classmethod
+    def of(cls, site: Site) -> Structure:
+        papers = site.catalog.by_id()
+        theme_papers: dict[str, list[tuple[Paper, bool]]] = {t.slug: [] for t in site.curation.themes}
+        for placement in site.curation.placements:
+            paper = papers.get(placement.paper_id)
+            if paper is not None and placement.theme in theme_papers:
+                theme_papers[placement.theme].append((paper, placement.start_here))
+        # "Start here" papers lead; the curators' order is kept within each group.
+        ordered = {
+            slug: tuple(sorted(entries, key=lambda entry: not entry[1]))
+            for slug, entries in theme_papers.items()
+        }
+        tag_papers: dict[str, list[Paper]] = {tag.slug: [] for tag in site.curation.tags}
+        for paper_id, notes in site.curation.notes:
+            for tag in notes.tags:
+                if paper_id in papers:
+                    tag_papers.setdefault(tag, []).append(papers[paper_id])
+        return cls(
+            papers=papers,
+            themes=site.curation.themes,
+            theme_papers=ordered,
+            tag_papers={
+                tag: tuple(sorted(found, key=lambda p: (p.title.casefold(), p.id)))
+                for tag, found in tag_papers.items()
+            },
+        )
+
+    def theme(self, slug: str) -> Theme | None:
+        return next((theme for theme in self.themes if theme.slug == slug), None)
+
+
+def edit_url(site: Site, content_path: str) -> str:
+    """Return the repository's edit page for a file of the content folder."""
+    config = site.config
+    return f"{config.repository}/edit/{config.branch}/content/{content_path}"
+
+
+def build_pages(site: Site, link: Link, absolute: Link, has_map: bool = False) -> tuple[Page, ...]:
+    """Return every HTML page of the site, in route order."""
+    structure = Structure.of(site)
+    pages = [home_page(site, structure, link)]
+    pages += [theme_page(site, structure, theme, link) for theme in structure.themes]
+    pages += [paper_page(site, structure, paper, link, absolute) for paper in site.catalog.papers]
+    pages.append(tags_page(site, structure, link))
+    pages += [tag_page(site, structure, tag.slug, tag.description, link) for tag in site.curation.tags]
+    pages.append(all_papers_page(site, structure))
+    pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
+    pages.append(Page(route="search/", template="search.html", title="Search", section="search",
+                      description=f"Search the papers of {site.config.title}."))
+    if has_map:
+        pages.append(Page(route="map/", template="map.html", title="Map of the papers", section="map",
+                          description=f"A map of the papers of {site.config.title}."))
+    pages.append(Page(route="404.html", template="404.html", title="Page not found", section="",
+                      description="This page does not exist."))
+    return tuple(sorted(pages, key=lambda page: page.route))
+
+
+def home_page(site: Site, structure: Structure, link: Link) -> Page:
+    lines = [f"# {md_text(site.config.title)}", "", md_text(site.config.description), ""]
+    if structure.themes:
+        lines += ["## Themes in reading order", ""]
+        for number, theme in enumerate(structure.themes, start=1):
+            count = len(structure.theme_papers[theme.slug])
+            lines.append(
+                f"{number}. **{md_link(theme.title, link(theme_route(theme.slug)))}**"
+                f" ({count} paper{'' if count == 1 else 's'}): {first_paragraph(theme.description)}"
+            )
+        lines.append("")
+    lines += [
+        "## Recently added",
+        "",
+        *(
+            f"- {md_link(paper.title, link(paper_route(paper.id)))}"
+            + (f" ({show_date(paper.published)})" if paper.published else "")
+            for paper in added_order(site.catalog.papers)[:RECENT_COUNT]
+        ),
+        "",
+        f"All {len(site.catalog.papers)} papers are listed on "
+        f"[one page]({link('papers/')}); the [tags]({link('tags/')}) cut across themes.",
+        "",
+    ]
+    return Page(route="", template="index.html", title=site.config.title, section="home",
+                description=site.config.description, markdown="\n".join(lines))
+
+
+def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]:
+    """Return the Markdown of one paper in a list: title, metadata, tags, code, abstract."""
+    notes = site.curation.notes_of(paper.id)
+    facts = [metadata_line(paper)] if metadata_line(paper) else []
+    if notes.tags:
+        facts.append("tags: " + ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags))
+    if paper.code_url:
+        facts.append(md_link("code", paper.code_url))
+    excerpt, rest = split_excerpt(paper.abstract)
+    lines = [f"{heading} {md_link(paper.title, link(paper_route(paper.id)))}", ""]
+    if facts:
+        lines += [" · ".join(facts), ""]
+    if rest:
+        # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
+        lines += [f"<details><summary>{html_text(excerpt)}…</summary><p>…{html_text(rest)}</p></details>", ""]
+    else:
+        lines += [md_text(excerpt), ""]
+    return lines
+
+
+def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Page:
+    entries = structure.theme_papers[theme.slug]
+    count = len(entries)
+    lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), "",
+             f"{count} paper{'' if count == 1 else 's'} in reading order.", ""]
+    start = [paper for paper, start_here in entries if start_here]
+    more = [paper for paper, start_here in entries if not start_here]
+    if start:
+        lines += ["## Start here", ""]
+        for paper in start:
+            lines += paper_entry(paper, site, link, "###")
+    if more:
+        lines += ["## Then read" if start else "## Papers", ""]
+        for paper in more:
+            lines += paper_entry(paper, site, link, "###")
+    return Page(route=theme_route(theme.slug), template="theme.html", title=theme.title, section="themes",
+                description=first_paragraph(theme.description)[:300], markdown="\n".join(lines),
+                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"))
+
+
+def paper_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:
+    """Return the links of a paper page: code and pages from the abstract, then arXiv or searches."""
+    links = [("Code: " if link.kind == "code" else "Page: ") + link.url for link in paper.links]
+    found = [(text, link.url) for text, link in zip(links, paper.links)]
+    if arxiv:
+        found += [(f"arXiv:{arxiv}", f"https://arxiv.org/abs/{arxiv}"),
+                  (f"PDF (arXiv:{arxiv})", f"https://arxiv.org/pdf/{arxiv}")]
+    else:
+        found += list(search_links(paper.title))
+    return found
+
+
+def citation(paper: Paper, arxiv: str | None, url: str) -> str:
+    """Return a one-line citation: title, year, arXiv id when known, and the page's URL."""
+    parts = [paper.title.rstrip(".") + "."]
+    if paper.authors is not None:
+        parts.append(f"{paper.authors} author{'' if paper.authors == 1 else 's'}.")
+    if paper.year:
+        parts.append(f"{paper.year}.")
+    if arxiv:
+        parts.append(f"arXiv:{arxiv}.")
+    parts.append(url)
+    return " ".join(parts)
+
+
+def neighbours(structure: Structure, paper: Paper) -> tuple[Neighbours, ...]:
+    found = []
+    for theme in structure.themes:
+        ordered = [p for p, _ in structure.theme_papers[theme.slug]]
+        if paper not in ordered:
+            continue
+        index = ordered.index(paper)
+        before = ordered[index - 1] if index > 0 else None
+        after = ordered[index + 1] if index + 1 < len(ordered) else None
+        found.append(Neighbours(
+            theme=NavLink(theme.title, theme_route(theme.slug)),
+            previous=NavLink(before.title, paper_route(before.id)) if before else None,
+            next=NavLink(after.title, paper_route(after.id)) if after else None,
+        ))
+    return tuple(found)
+
+
+def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absolute: Link) -> Page:
+    notes = site.curation.notes_of(paper.id)
+    theme_slugs = site.curation.themes_of(paper.id)
+    lines = [f"# {md_text(paper.title)}", ""]
+    if metadata_line(paper):
+        lines += [metadata_line(paper), ""]
+    lines += ["## Abstract", "", md_text(paper.abstract), ""]
+    if notes.note:
+        lines += ["## Curator's note", "", notes.note.strip(), ""]
+    if theme_slugs:
+        lines += ["## Themes", ""]
+        for slug in theme_slugs:
+            theme = structure.theme(slug)
+            if theme is not None:
+                starts = any(p.id == paper.id and s for p, s in structure.theme_papers[slug])
+                lines.append(f"- {md_link(theme.title, link(theme_route(slug)))}" + (" (start here)" if starts else ""))
+        lines.append("")
+    if notes.tags:
+        lines += ["## Tags", "", ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags), ""]
+    lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in paper_links(paper, notes.arxiv)), ""]
+    learning = site.learning
+    related = tuple(
+        NavLink(structure.papers[other].title, paper_route(other))
+        for other in (learning.related_to(paper.id) if learning else ())
+        if other in structure.papers
+    )
+    suggested = tuple(
+        NavLink(theme.title, theme_route(theme.slug))
+        for slug in (learning.themes_suggested_for(paper.id) if learning else ())
+        if (theme := structure.theme(slug)) is not None
+    )
+    extras = PaperExtras(
+        neighbours=neighbours(structure, paper),
+        citation=citation(paper, notes.arxiv, absolute(paper_route(paper.id))),
+        related=related,
+        suggested_themes=suggested,
+    )
+    curated_in = theme_slugs[0] if theme_slugs else None
+    return Page(
+        route=paper_route(paper.id),
+        template="paper.html",
+        title=paper.title,
+        section="papers",
+        description=split_excerpt(paper.abstract, 150)[0],
+        markdown="\n".join(lines),
+        # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
+        edit_url=edit_url(site, f"curation/{curated_in}.yaml") if curated_in
+        else f"{site.config.repository}/tree/{site.config.branch}/content/curation",
+        paper=extras,
+    )
+
+
+def tags_page(site: Site, structure: Structure, link: Link) -> Page:
+    lines = ["# Tags", "", "Tags cut across themes; each paper carries the tags its curators gave it.", ""]
+    for tag in site.curation.tags:
+        count = len(structure.tag_papers.get(tag.slug, ()))
+        lines.append(f"- {md_link(tag.slug, link(tag_route(tag.slug)))} ({count}): {md_text(tag.description)}")
+    lines.append("")
+    return Page(route="tags/", template="page.html", title="Tags", section="tags",
+                description=f"The tags of {site.config.title}, with their paper counts.",
+                markdown="\n".join(lines))
+
+
+def tag_page(site: Site, structure: Structure, slug: str, description: str, link: Link) -> Page:
+    papers = structure.tag_papers.get(slug, ())
+    count = len(papers)
+    lines = [f"# Tag: {md_text(slug)}", "", md_text(description), "",
+             f"{count} paper{'' if count == 1 else 's'}.", ""]
+    for paper in papers:
+        lines.append(f"- {md_link(paper.title, link(paper_route(paper.id)))}"
+                     + (f" ({show_date(paper.published)})" if paper.published else ""))
+    lines.append("")
+    return Page(route=tag_route(slug), template="page.html", title=f"Tag: {slug}", section="tags",
+                description=description, markdown="\n".join(lines))
+
+
+def all_papers_page(site: Site, structure: Structure) -> Page:
+    themes_of = {
+        paper.id: tuple(
+            NavLink(theme.title, theme_route(theme.slug))
+            for slug in site.curation.themes_of(paper.id)
+            if (theme := structure.theme(slug)) is not None
+        )
+        for paper in site.catalog.papers
+    }
+    rows = tuple(
+        PaperRow(
+            title=paper.title,
+            route=paper_route(paper.id),
+            date=show_date(paper.published),
+            sort_date=sort_date(paper.published),
+            upvotes=paper.upvotes,
+            themes=themes_of[paper.id],
+        )
+        for paper in sorted(site.catalog.papers, key=lambda p: (p.title.casefold(), p.id))
+    )
+    return Page(route="papers/", template="papers.html", title="All papers", section="papers",
+                description=f"All {len(rows)} papers of {site.config.title}.", rows=rows)
+
+
+def free_page(slug: str, title: str, markdown_text: str) -> Page:
+    return Page(route=f"{slug}/", template="page.html", title=title, section=slug,
+                description=first_paragraph(markdown_text.split("\n", 1)[-1])[:200] or title,
+                markdown=markdown_text)
