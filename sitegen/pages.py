@@ -327,7 +327,7 @@ def neighbours(structure: Structure, paper: Paper) -> tuple[Neighbours, ...]:
     found = []
     for theme in structure.themes:
         ordered = [p for p, _ in structure.theme_papers[theme.slug]]
-        if paper not in ordered:
+        if paper not in ordered or len(ordered) < 2:
             continue
         index = ordered.index(paper)
         before = ordered[index - 1] if index > 0 else None

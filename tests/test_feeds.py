@@ -1,0 +1,85 @@
+"""The machine-readable files: Atom feed, sitemap, robots.txt, papers.json, CNAME, .nojekyll."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+
+from sitegen.feeds import FEED_SIZE, feed_files
+from sitegen.model import Catalog
+from sitegen.urls import Urls
+
+from .site_fixtures import CONFIG, curated_site, paper
+
+A = "{http://www.w3.org/2005/Atom}"
+S = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+URLS = Urls.from_base_url("https://user.github.io/repo/")
+
+
+def files_of(site=None, routes=("", "papers/alpha/")) -> dict[str, bytes]:
+    return feed_files(site or curated_site(), routes, URLS.absolute)
+
+
+def test_the_feed_is_atom_with_the_elements_rfc_4287_requires():
+    feed = ET.fromstring(files_of()["feed.xml"])
+    assert feed.tag == f"{A}feed"
+    assert feed.findtext(f"{A}title") == "Test Reading List"
+    assert feed.findtext(f"{A}id") == "https://user.github.io/repo/"
+    assert feed.findtext(f"{A}updated") == "2024-08-09T00:00:00Z", "the newest known paper date, not the clock"
+    assert feed.find(f"{A}author/{A}name").text == "Test Curators"
+    self_link = feed.find(f"{A}link[@rel='self']")
+    assert self_link.get("href") == "https://user.github.io/repo/feed.xml"
+    for entry in feed.findall(f"{A}entry"):
+        assert entry.findtext(f"{A}title")
+        assert entry.findtext(f"{A}id").startswith("https://user.github.io/repo/papers/")
+        assert entry.find(f"{A}link[@rel='alternate']").get("href") == entry.findtext(f"{A}id")
+        assert entry.findtext(f"{A}updated").endswith("T00:00:00Z")
+        assert entry.find(f"{A}summary").get("type") == "text"
+
+
+def test_feed_entries_are_the_papers_newest_added_first_with_their_dates_and_tags():
+    feed = ET.fromstring(files_of()["feed.xml"])
+    entries = {e.findtext(f"{A}title"): e for e in feed.findall(f"{A}entry")}
+    assert list(entries) == ["Loose paper", "Gamma", "Alpha", "Beta"]
+    alpha = entries["Alpha"]
+    assert alpha.findtext(f"{A}published") == "2024-08-09T00:00:00Z"
+    assert [c.get("term") for c in alpha.findall(f"{A}category")] == ["mamba", "theory"]
+    assert entries["Beta"].find(f"{A}published") is None, "a date without a year is not a timestamp"
+
+
+def test_the_feed_holds_the_most_recent_papers_only():
+    many = tuple(paper(f"p{n:03}", f"P {n}", sources=(f"000_x.txt:{n + 1}",)) for n in range(FEED_SIZE + 5))
+    site = replace(curated_site(), catalog=Catalog(papers=many))
+    feed = ET.fromstring(files_of(site)["feed.xml"])
+    titles = [e.findtext(f"{A}title") for e in feed.findall(f"{A}entry")]
+    assert len(titles) == FEED_SIZE
+    assert titles[0] == f"P {FEED_SIZE + 4}"
+    assert feed.findtext(f"{A}updated") == "1970-01-01T00:00:00Z", "no known dates: a fixed, clock-free date"
+
+
+def test_markup_in_titles_is_escaped_text_in_the_feed():
+    hostile = paper("x", "<script>alert(1)</script> \x0c&", sources=("999_z.txt:1",))
+    site = replace(curated_site(), catalog=Catalog(papers=(hostile,)))
+    data = files_of(site)["feed.xml"]
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt; &amp;</title>" in data
+    assert ET.fromstring(data).find(f"{A}entry/{A}title").text == "<script>alert(1)</script> &"
+
+
+def test_the_sitemap_lists_the_given_pages_as_absolute_urls():
+    urlset = ET.fromstring(files_of()["sitemap.xml"])
+    assert [loc.text for loc in urlset.iter(f"{S}loc")] == [
+        "https://user.github.io/repo/",
+        "https://user.github.io/repo/papers/alpha/",
+    ]
+
+
+def test_robots_txt_points_at_the_sitemap_and_nojekyll_is_empty():
+    files = files_of()
+    assert files["robots.txt"] == b"User-agent: *\nAllow: /\n\nSitemap: https://user.github.io/repo/sitemap.xml\n"
+    assert files[".nojekyll"] == b""
+
+
+def test_cname_is_written_only_when_the_settings_name_a_domain():
+    assert "CNAME" not in files_of()
+    site = replace(curated_site(), config=replace(CONFIG, domain="papers.example.org"))
+    assert files_of(site)["CNAME"] == b"papers.example.org\n"

@@ -1,0 +1,199 @@
+"""The website's pages: what each shows, where it lives, and that listing text stays text."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import replace
+
+import pytest
+
+from sitegen.build import render_site
+from sitegen.model import Learning
+from sitegen.pages import added_order, show_date, split_excerpt
+from sitegen.render import Renderer
+from sitegen.urls import Urls
+
+from .conftest import TEMPLATES
+from .site_fixtures import CONFIG, LONG_ABSTRACT, curated_site, paper
+
+
+def render(site=None) -> dict[str, str]:
+    site = site or curated_site()
+    _, files = render_site(site, Renderer(TEMPLATES), Urls.from_base_url(site.config.base_url))
+    return {name: data.decode("utf-8") for name, data in files.items()}
+
+
+def main_of(html: str) -> str:
+    return html.split('<main id="main">', 1)[1].split("</main>", 1)[0]
+
+
+def test_every_page_has_a_permanent_readable_address():
+    files = render()
+    assert {
+        "index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html",
+        "tags/index.html", "themes/ssm/index.html", "themes/attention/index.html",
+        "papers/alpha/index.html", "papers/beta/index.html", "papers/gamma/index.html",
+        "papers/loose/index.html", "tags/mamba/index.html", "tags/theory/index.html",
+        "tags/unused/index.html",
+    } <= set(files)
+
+
+def test_the_home_page_lists_themes_in_reading_order_with_counts_and_recent_papers():
+    home = main_of(render()["index.html"])
+    assert home.index("State spaces") < home.index("Attention")
+    assert '<a href="/repo/themes/ssm/">State spaces</a></strong> (3 papers): What state spaces are.' in home
+    assert "(1 paper): All about <em>attention</em>." in home
+    assert "Second paragraph" not in home
+    assert "<h2>Recently added</h2>" in home
+
+
+def test_a_theme_page_puts_start_here_first_with_metadata_tags_code_and_an_expanding_abstract():
+    theme = main_of(render()["themes/ssm/index.html"])
+    assert theme.index("<h2>Start here</h2>") < theme.index(">Alpha<") < theme.index("<h2>Then read</h2>")
+    assert theme.index(">Gamma<") < theme.index(">Beta<"), "the curators' order is kept after start-here"
+    assert (
+        'Aug 9, 2024 · 4 authors · 12 upvotes · tags: <a href="/repo/tags/mamba/">mamba</a>, '
+        '<a href="/repo/tags/theory/">theory</a> · <a href="https://github.com/a/alpha">code</a>'
+    ) in theme
+    excerpt, rest = split_excerpt(LONG_ABSTRACT)
+    assert f"<details><summary>{excerpt}…</summary><p>…{rest}</p></details>" in theme
+    assert "<p>Gamma abstract.</p>" in theme, "a short abstract is shown whole, without <details>"
+    assert '<a href="https://github.com/user/repo/edit/main/content/curation/ssm.yaml">Edit this theme</a>' in render()["themes/ssm/index.html"]
+
+
+def test_a_curated_paper_page_links_arxiv_neighbours_tags_and_a_citation():
+    page = render()["papers/alpha/index.html"]
+    assert "<h1>Alpha</h1>" in page
+    assert "<p>Aug 9, 2024 · 4 authors · 12 upvotes</p>" in page
+    assert f"<p>{LONG_ABSTRACT}</p>" in page, "the full abstract"
+    assert "<h2>Curator's note</h2>\n<p>Read <strong>section 3</strong>.</p>" in page
+    assert '<li><a href="/repo/themes/ssm/">State spaces</a> (start here)</li>' in page
+    assert '<li><a href="/repo/themes/attention/">Attention</a></li>' in page
+    assert '<li><a href="https://github.com/a/alpha">Code: https://github.com/a/alpha</a></li>' in page
+    assert '<li><a href="https://alpha.example.org">Page: https://alpha.example.org</a></li>' in page
+    assert '<a href="https://arxiv.org/abs/2401.00001">arXiv:2401.00001</a>' in page
+    assert '<a href="https://arxiv.org/pdf/2401.00001">PDF (arXiv:2401.00001)</a>' in page
+    assert "Search arXiv" not in page
+    assert '<pre id="citation" tabindex="0">Alpha. 4 authors. 2024. arXiv:2401.00001. https://user.github.io/repo/papers/alpha/</pre>' in page
+    assert '<li class="next"><a href="/repo/papers/gamma/" rel="next"><span>Next</span> Gamma</a></li>' in page
+    in_ssm = page.split('aria-label="In the theme State spaces"')[1].split("</nav>")[0]
+    assert 'rel="prev"' not in in_ssm, "a theme's first paper has no previous paper"
+    assert 'aria-label="In the theme Attention"' not in page, "the only paper of a theme has no neighbours"
+    assert '<a href="https://github.com/user/repo/edit/main/content/curation/ssm.yaml">Edit this paper' in page
+
+
+def test_neighbours_in_a_theme_are_the_previous_and_next_papers_of_its_reading_order():
+    page = render()["papers/gamma/index.html"]
+    assert '<li class="previous"><a href="/repo/papers/alpha/" rel="prev"><span>Previous</span> Alpha</a></li>' in page
+    assert '<li class="next"><a href="/repo/papers/beta/" rel="next"><span>Next</span> Beta</a></li>' in page
+
+
+def test_an_uncurated_paper_links_searches_for_its_title_and_the_curation_folder():
+    page = render()["papers/loose/index.html"]
+    assert '<a href="https://arxiv.org/search/?query=Loose+paper&amp;searchtype=title">Search arXiv</a>' in page
+    assert '<a href="https://huggingface.co/papers?q=Loose+paper">Search Hugging Face papers</a>' in page
+    assert '<a href="https://scholar.google.com/scholar?q=%22Loose+paper%22">Search Google Scholar</a>' in page
+    assert '<a href="https://github.com/user/repo/tree/main/content/curation">Curate this paper</a>' in page
+    assert 'class="neighbours"' not in page
+
+
+def test_related_papers_and_suggested_themes_appear_only_when_learning_provides_them():
+    assert "Related papers" not in render()["papers/loose/index.html"]
+    learning = Learning(related=(("loose", ("alpha", "beta")),), suggested_themes=(("loose", ("attention",)),))
+    page = render(replace(curated_site(), learning=learning))["papers/loose/index.html"]
+    assert '<h2 id="related-heading">Related papers</h2>' in page
+    assert '<li><a href="/repo/papers/alpha/">Alpha</a></li>\n<li><a href="/repo/papers/beta/">Beta</a></li>' in page
+    assert '<h2 id="suggested-heading">Suggested themes</h2>\n<ul>\n<li><a href="/repo/themes/attention/">Attention</a></li>' in page
+
+
+def test_the_tags_index_counts_papers_and_each_tag_page_lists_them():
+    files = render()
+    index = main_of(files["tags/index.html"])
+    assert '<li><a href="/repo/tags/theory/">theory</a> (2): Theory.</li>' in index
+    assert '<li><a href="/repo/tags/unused/">unused</a> (0): No papers.</li>' in index
+    tag = main_of(files["tags/theory/index.html"])
+    assert "<h1>Tag: theory</h1>" in tag and "<p>2 papers.</p>" in tag
+    assert '<li><a href="/repo/papers/alpha/">Alpha</a> (Aug 9, 2024)</li>' in tag
+    assert '<li><a href="/repo/papers/beta/">Beta</a> (Feb 10)</li>' in tag
+
+
+def test_the_all_papers_table_has_sort_keys_for_title_date_and_upvotes():
+    table = main_of(render()["papers/index.html"])
+    titles = re.findall(r'<td data-value="\d+"><a href="[^"]+">([^<]+)</a></td>', table)
+    assert titles == ["Alpha", "Beta", "Gamma", "Loose paper"]
+    assert '<td data-value="2024-08-09">Aug 9, 2024</td>\n<td data-value="12">12</td>' in table
+    assert '<td data-value="0000-02-10">Feb 10</td>' in table
+    assert '<th scope="col" data-sort="number">Upvotes</th>' in table
+
+
+def test_the_about_page_comes_from_content_pages():
+    about = main_of(render()["about/index.html"])
+    assert "<h1>About</h1>\n<p>This list is a <em>test</em>.</p>" in about
+
+
+def test_every_page_has_the_search_form_the_nav_and_a_csp_that_forbids_inline_scripts():
+    for name, html in render().items():
+        if not name.endswith(".html"):
+            continue
+        assert '<form class="site-search" role="search" action="/repo/search/" method="get">' in html, name
+        assert '<input type="search" name="q" id="site-search"' in html and '<label for="site-search">' in html
+        assert "script-src 'self'" in html and "unsafe-inline" not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), f"inline script in {name}"
+        assert not re.search(r"\son[a-z]+=", html), f"event handler attribute in {name}"
+        assert 'href="/' not in html.replace('href="/repo/', ""), f"a link outside the base path in {name}"
+
+
+def test_listing_and_curator_payloads_come_out_as_text():
+    hostile = paper(
+        "x", "<script>alert('t')</script> & co", "<img src=x onerror=alert(1)> [a](javascript:alert(2))",
+        links=(),
+    )
+    site = curated_site()
+    site = replace(site, catalog=replace(site.catalog, papers=(*site.catalog.papers, hostile)))
+    files = render(site)
+    page = files["papers/x/index.html"]
+    assert "<h1>&lt;script&gt;alert('t')&lt;/script&gt; &amp; co</h1>" in page
+    assert "<p>&lt;img src=x onerror=alert(1)&gt; [a](javascript:alert(2))</p>" in page
+    note = main_of(files["papers/beta/index.html"])
+    assert "<script" not in note and "javascript:" not in note and "onclick" not in note
+    assert "<b>bold</b>" in note
+    for name, html in files.items():
+        if name.endswith(".html"):
+            assert "<script>alert" not in html and "<img src=x" not in html, name
+            assert 'href="javascript:' not in html, name
+
+
+def test_dates_show_as_the_listing_shows_them():
+    assert show_date("2024-08-09") == "Aug 9, 2024"
+    assert show_date("--02-10") == "Feb 10"
+    assert show_date(None) == ""
+
+
+def test_papers_added_later_in_the_listings_come_first():
+    early = paper("a", "A", sources=("content/sources/000_x.txt:5",))
+    lower = paper("b", "B", sources=("content/sources/000_x.txt:40",))
+    later = paper("c", "C", sources=("/elsewhere/001_y.txt:1",))
+    assert [p.id for p in added_order((early, later, lower))] == ["c", "b", "a"]
+
+
+def test_a_paper_is_added_when_it_first_appears():
+    again = paper("a", "A", sources=("000_x.txt:5", "001_y.txt:9"))
+    middle = paper("b", "B", sources=("000_x.txt:40",))
+    assert [p.id for p in added_order((again, middle))] == ["b", "a"]
+
+
+def test_a_paper_page_with_its_css_is_under_15_kb_gzipped():
+    site = curated_site()
+    files = render(site)
+    page = files["papers/alpha/index.html"].encode() + (TEMPLATES / "assets" / "site.css").read_bytes()
+    assert len(gzip.compress(page, 9)) < 15_000
+
+
+@pytest.mark.parametrize("base_url, prefix", [("https://papers.example.org/", "/"), ("https://u.github.io/r", "/r/")])
+def test_every_link_and_asset_carries_the_base_path(base_url, prefix):
+    site = replace(curated_site(), config=replace(CONFIG, base_url=base_url))
+    home = render(site)["index.html"]
+    assert f'<link rel="stylesheet" href="{prefix}assets/site.css">' in home
+    assert f'<a class="brand" href="{prefix}">' in home
+    assert f'href="{prefix}themes/ssm/"' in home
