@@ -40,7 +40,7 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
                  "assets/site.css", "assets/site.js"]:
         assert name in files, name
     assert "CNAME" not in files
-    assert sum(1 for name in files if name.startswith("papers/") and name.endswith("/index.html")) == 4
+    assert sum(1 for name in files if re.fullmatch(r"papers/[^/]+/index.html", name)) == 4
 
 
 def test_papers_json_is_what_sitegen_papers_json_prints(tmp_path, content, capsys):
