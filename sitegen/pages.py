@@ -121,7 +121,8 @@ def split_excerpt(text: str, length: int = EXCERPT_LENGTH) -> tuple[str, str]:
         return text, ""
     cut = text.rfind(" ", 0, length)
     cut = cut if cut > 0 else length
-    return text[:cut], text[cut:].lstrip()
+    # The excerpt ends in an ellipsis, so drop the punctuation it was cut after.
+    return text[:cut].rstrip(",;:"), text[cut:].lstrip()
 
 
 def added_order(papers: tuple[Paper, ...]) -> tuple[Paper, ...]:

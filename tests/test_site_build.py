@@ -32,7 +32,7 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
     code, printed, errors = build(capsys, content, tmp_path / "site")
     assert code == 0, errors
     assert re.fullmatch(
-        r"Built 10 pages \(17 files\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
+        r"Built 10 pages \(18 files\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
     ), printed
     files = tree(tmp_path / "site")
     for name in ["index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html",
