@@ -1,0 +1,159 @@
+"""YAML files read as node trees that keep the line and column of everything a curator wrote.
+
+PyYAML's `compose` keeps a mark on every node, which plain `safe_load` throws away; every
+problem found later in a value can then point at the exact place to fix. Duplicate keys,
+which `safe_load` silently resolves to the last one, are reported here as errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sitegen.errors import Problem, Severity
+
+STR = "tag:yaml.org,2002:str"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+
+# PyYAML's own words for the syntax errors curators make most, and what to do about each.
+SYNTAX_HINTS = (
+    ("cannot start any token", "indent with spaces, never tabs"),
+    ("mapping values are not allowed here", "put text that contains ': ' in quotes"),
+    ("could not find expected ':'", "every line of a mapping is 'key: value'; check the line above"),
+    ("expected <block end>", "check the indentation: items of one list start in the same column"),
+    ("did not find expected '-' indicator", "check the indentation: items of one list start in the same column"),
+    ("expected a single document", "remove the '---' line: a file holds one document"),
+    ("found undefined alias", "remove the '*' or quote the text"),
+)
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed YAML file: its name as shown to users and the root of its node tree."""
+
+    name: str
+    root: yaml.Node | None
+
+
+def read_yaml(path: Path, name: str) -> tuple[YamlDocument | None, list[Problem]]:
+    """Parse one YAML file; return None with the problem when it cannot be read at all."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        return None, [Problem(name, 0, 0, f"the file is not UTF-8 (byte {error.start})", "save it as UTF-8")]
+    except OSError as error:
+        return None, [Problem(name, 0, 0, f"the file cannot be read: {error.strerror}")]
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> tuple[YamlDocument | None, list[Problem]]:
+    """Parse YAML text; syntax errors keep their position, duplicate keys are problems."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        return None, [syntax_problem(error, name)]
+    except yaml.YAMLError as error:
+        return None, [Problem(name, 0, 0, f"invalid YAML: {error}")]
+    return YamlDocument(name, root), duplicate_keys(root, name)
+
+
+def syntax_problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
+    message = " ".join(filter(None, (error.context, error.problem)))
+    hint = next((hint for words, hint in SYNTAX_HINTS if words in message), "")
+    mark = error.problem_mark or error.context_mark
+    if error.context_mark and error.context and "flow" in error.context:
+        # An unclosed [ or { is noticed lines later; the bracket itself is what to fix.
+        mark = error.context_mark
+        closing = "]" if "sequence" in error.context else "}"
+        hint = f"close it with '{closing}' on the line it starts on"
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    return Problem(name, line, column, f"invalid YAML: {message}", hint)
+
+
+def duplicate_keys(root: yaml.Node | None, name: str) -> list[Problem]:
+    """Report every key given twice in one mapping, anywhere in the tree."""
+    problems: list[Problem] = []
+    for mapping in _mappings(root):
+        seen: dict[str, yaml.Node] = {}
+        for key_node, _ in mapping.value:
+            key = str(key_node.value)
+            if key in seen:
+                line, _column = where(seen[key])
+                problems.append(
+                    problem(name, key_node, f"the key {key!r} is given twice", f"the first is on line {line}; keep one")
+                )
+            else:
+                seen[key] = key_node
+    return problems
+
+
+def _mappings(root: yaml.Node | None) -> Iterable[yaml.MappingNode]:
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:  # aliases share nodes; visit each once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            yield node
+            stack.extend(value for pair in node.value for value in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def where(node: yaml.Node | None) -> tuple[int, int]:
+    """Return the 1-based line and column where a node starts (1, 1 for an empty file)."""
+    mark = getattr(node, "start_mark", None)
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def problem(
+    name: str, node: yaml.Node | None, message: str, hint: str = "", severity: Severity = Severity.ERROR
+) -> Problem:
+    line, column = where(node)
+    return Problem(name, line, column, message, hint, severity)
+
+
+def describe(node: yaml.Node | None) -> str:
+    """Say what a node holds, in a curator's words: "a list", "the number 3", "nothing"."""
+    if node is None:
+        return "nothing"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping of keys to values"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == NULL:
+        return "nothing"
+    if node.tag == BOOL:
+        return f"the value {node.value}"
+    if node.tag in (INT, FLOAT):
+        return f"the number {node.value}"
+    return f"the text {node.value!r}"
+
+
+def text_of(node: yaml.Node | None) -> str | None:
+    """Return a node's text if it is a string scalar, else None."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+        return str(node.value)
+    return None
+
+
+def bool_of(node: yaml.Node | None) -> bool | None:
+    if isinstance(node, yaml.ScalarNode) and node.tag == BOOL:
+        return bool(yaml.safe_load(node.value))
+    return None
+
+
+def did_you_mean(word: str, candidates: Sequence[str], count: int = 3) -> str:
+    """Return "did you mean 'x'?" for the closest candidates, or "" when none is close."""
+    close = difflib.get_close_matches(word, candidates, n=count, cutoff=0.6)
+    if not close:
+        return ""
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
