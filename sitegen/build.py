@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from sitegen.catalog import load_catalog
 from sitegen.config import load_config
+from sitegen.curation import load_curation
 from sitegen.errors import Problem, SitegenError
 from sitegen.feeds import feed_files
 from sitegen.freepages import load_free_pages
@@ -67,10 +68,14 @@ def read_site(project: Project, base_url: str | None = None) -> tuple[Site, list
     catalog_read = read(lambda: read_catalog(project))
     config = read(lambda: load_config(project.content, base_url))
     pages = read(lambda: load_free_pages(project.content))
-    if problems or catalog_read is None or config is None or pages is None:
-        raise SitegenError(problems)
-    catalog, warnings = catalog_read
-    return Site(config=config, catalog=catalog, curation=Curation(), pages=pages), warnings
+    curation = Curation()
+    if catalog_read is not None:
+        curation, curation_problems = load_curation(project.content, catalog_read[0])
+        problems += catalog_read[1] + curation_problems
+    if any(problem.is_error for problem in problems) or catalog_read is None or config is None or pages is None:
+        raise SitegenError(problems)  # warnings too: a curator fixing errors sees them all at once
+    site = Site(config=config, catalog=catalog_read[0], curation=curation, pages=pages)
+    return site, problems
 
 
 def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None]:

@@ -1,4 +1,4 @@
-"""The `sitegen` command line: papers, build."""
+"""The `sitegen` command line: papers, check, build."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ EPILOG = """\
 examples:
   sitegen papers                 summary of the papers in the listings
   sitegen papers --json          every paper as JSON, sorted by id
+  sitegen check                  check the curation YAML, write nothing
   sitegen build                  build the site into _site/
   sitegen build --out public     build it somewhere else
   sitegen build --base-url https://user.github.io/repo/
@@ -98,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     papers.set_defaults(run=run_papers, command="papers")
 
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="check the listings, curation and settings without building",
+        description="Read the listings, the curation YAML and the site settings, report every "
+        "problem at once as file:line:column, and write nothing. Exit code 1 when there is an "
+        "error; warnings alone exit with 0. In GitHub Actions (GITHUB_ACTIONS=true) each problem "
+        "is also printed as a workflow command, so it shows on the pull request's diff.",
+    )
+    check.set_defaults(run=run_check, command="check")
+
     build = commands.add_parser(
         "build",
         parents=[common],
@@ -136,17 +148,25 @@ def project_from(args: argparse.Namespace) -> Project:
 def run_papers(args: argparse.Namespace) -> int:
     from sitegen.build import read_catalog
     from sitegen.catalog import load_catalog
+    from sitegen.curation import load_curation
+    from sitegen.model import Curation
     from sitegen.papers_json import dumps_papers, paper_record
     from sitegen.project import display
 
+    curation, curation_problems = Curation(), []
     if args.files:
+        # Listings named on the command line are read alone: the curation is the whole list's.
         catalog, warnings = load_catalog(args.files, {path: display(path) for path in args.files})
     else:
-        catalog, warnings = read_catalog(project_from(args))
-    report(warnings)
+        project = project_from(args)
+        catalog, warnings = read_catalog(project)
+        if args.json:
+            curation, curation_problems = load_curation(project.content, catalog)
+    report(warnings + curation_problems)
     if args.json:
-        sys.stdout.write(dumps_papers(paper_record(paper) for paper in catalog.papers))
-        return 0
+        sys.stdout.write(dumps_papers(paper_record(paper, curation) for paper in catalog.papers))
+        # The papers are still printed, so a curator can look up the id a mistake names.
+        return 1 if any(problem.is_error for problem in curation_problems) else 0
     print(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")
     width = max(len(name) for name, _ in catalog.entries_per_source)
     for name, count in catalog.entries_per_source:
@@ -158,6 +178,31 @@ def run_papers(args: argparse.Namespace) -> int:
         print(f"  {count} papers appear {listings} times")
     print(f"{len(warnings)} warnings." if warnings else "No warnings.")
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from sitegen.build import read_site
+
+    try:
+        site, problems = read_site(project_from(args))
+    except SitegenError as error:
+        site, problems = None, error.problems
+    report(problems)
+    errors = sum(1 for problem in problems if problem.is_error)
+    warnings = len(problems) - errors
+    if site is None:
+        print(f"{_count(errors, 'error')} and {_count(warnings, 'warning')}: "
+              "fix the errors above; sitegen build refuses to build until then.")
+        return 1
+    curation = site.curation
+    print(f"Checked {len(site.catalog.papers)} papers, {_count(len(curation.themes), 'theme')}, "
+          f"{_count(len(curation.tags), 'tag')} and {_count(len(curation.placements), 'placement')}: "
+          f"{_count(warnings, 'warning') if warnings else 'no problems'}.")
+    return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def run_build(args: argparse.Namespace) -> int:

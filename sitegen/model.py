@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,26 @@ class Curation:
 
     def themes_of(self, paper_id: str) -> tuple[str, ...]:
         """Return the slugs of a paper's curated themes, in reading order of the themes."""
-        order = {theme.slug: index for index, theme in enumerate(self.themes)}
-        found = {p.theme for p in self.placements if p.paper_id == paper_id}
-        return tuple(sorted(found, key=lambda slug: order.get(slug, len(order))))
+        return self._themes_by_paper.get(paper_id, ())
 
     def notes_of(self, paper_id: str) -> PaperNotes:
-        return dict(self.notes).get(paper_id, PaperNotes())
+        return self._notes_by_paper.get(paper_id, PaperNotes())
+
+    # Lookups computed once: every page of a 100,000-paper site asks for them.
+    @cached_property
+    def _themes_by_paper(self) -> dict[str, tuple[str, ...]]:
+        order = {theme.slug: index for index, theme in enumerate(self.themes)}
+        found: dict[str, set[str]] = {}
+        for placement in self.placements:
+            found.setdefault(placement.paper_id, set()).add(placement.theme)
+        return {
+            paper_id: tuple(sorted(slugs, key=lambda slug: (order.get(slug, len(order)), slug)))
+            for paper_id, slugs in found.items()
+        }
+
+    @cached_property
+    def _notes_by_paper(self) -> dict[str, PaperNotes]:
+        return dict(self.notes)
 
 
 @dataclass(frozen=True)

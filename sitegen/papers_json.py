@@ -6,11 +6,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sitegen.model import Paper
+from sitegen.model import Curation, Paper
 
 
-def paper_record(paper: Paper) -> dict[str, Any]:
+def paper_record(paper: Paper, curation: Curation | None = None) -> dict[str, Any]:
     """Return one paper as a plain dict with the documented keys."""
+    curation = curation or Curation()
+    notes = curation.notes_of(paper.id)
     return {
         "id": paper.id,
         "title": paper.title,
@@ -20,6 +22,10 @@ def paper_record(paper: Paper) -> dict[str, Any]:
         "upvotes": paper.upvotes,
         "links": [{"url": link.url, "kind": link.kind} for link in paper.links],
         "sources": list(paper.sources),
+        "themes": list(curation.themes_of(paper.id)),
+        "tags": list(notes.tags),
+        "note": notes.note,
+        "arxiv": notes.arxiv,
     }
 
 
