@@ -397,3 +397,9 @@ def test_the_curation_reaches_the_pages(content, capsys, tmp_path):
     page = (tmp_path / "site" / "themes" / "attention" / "index.html").read_text(encoding="utf-8")
     assert "Papers about <em>attention</em>." in page
     assert "Alpha Attention Is Enough" in page
+
+
+def test_papers_json_of_listings_named_alone_has_no_curated_keys(content, capsys):
+    assert main(["papers", "--json", "content/sources/000_first.txt"]) == 0
+    papers = json.loads(capsys.readouterr().out)
+    assert [(p["themes"], p["tags"], p["note"], p["arxiv"]) for p in papers] == [([], [], None, None)] * 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import re
 from pathlib import Path
 
@@ -111,3 +112,25 @@ def test_the_shipped_curation_is_a_real_first_pass():
     assert len({placement.paper_id for placement in curation.placements}) >= 200
     assert 30 <= len(curation.tags) <= 80
     assert all(len(theme.description.split()) >= 40 for theme in curation.themes)
+
+
+def test_the_worked_example_of_contributing_md_prints_what_the_guide_shows(tmp_path, capsys, monkeypatch):
+    guide = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    target, edit = re.search(r"<!-- example-edit: (\S+) -->\n```yaml\n(.*?)```", guide, re.S).groups()
+    shown = re.search(r"<!-- example-output -->\n```text\n(.*?)```", guide, re.S).group(1).splitlines()
+    fixed_id, fixed_tags = re.findall(r"^\+  - id: (\S+)\n\+    tags: (.*)$", guide, re.M)[0]
+    shutil.copytree(CONTENT, tmp_path / "content")
+    monkeypatch.chdir(tmp_path)
+    with open(target, "a", encoding="utf-8") as file:
+        file.write(edit)
+    assert main(["check"]) == 1
+    out, err = capsys.readouterr()
+    # Line numbers move as curators edit the file; the messages must not.
+    def without_lines(lines: list[str]) -> list[str]:
+        return [re.sub(r":\d+:\d+:", ":", line) for line in lines]
+    assert without_lines(err.splitlines() + out.splitlines()) == without_lines(shown)
+    text = Path(target).read_text(encoding="utf-8")
+    old_id, old_tags = re.search(r"  - id: (\S+)\n    tags: (.*)\n", edit).groups()
+    Path(target).write_text(text.replace(old_id, fixed_id).replace(old_tags, fixed_tags), encoding="utf-8")
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.endswith(": no problems.\n")
