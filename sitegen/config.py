@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -13,6 +12,7 @@ from sitegen.errors import Problem, SitegenError
 from sitegen.model import SiteConfig
 from sitegen.project import display
 from sitegen.urls import Urls
+from sitegen.yamlfile import read_yaml, where
 
 SITE_FILE = "site.yaml"
 REQUIRED = ("title", "description", "author", "base_url", "repository")
@@ -43,22 +43,16 @@ def load_config(content: Path, base_url: str | None = None) -> SiteConfig:
             Urls.from_base_url(base_url, where="--base-url")
             config = replace(config, base_url=base_url)
         return config
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except UnicodeDecodeError:
-        raise SitegenError(Problem(name, 0, 0, "the file is not UTF-8", "save it as UTF-8")) from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise SitegenError(Problem(name, line, column, f"invalid YAML: {error.problem}")) from None
-    return config_from_node(root, name, base_url)
+    document, problems = read_yaml(path, name)
+    if document is None or problems:
+        raise SitegenError(problems)
+    return config_from_node(document.root, name, base_url)
 
 
 def config_from_node(root: yaml.Node | None, name: str, base_url: str | None) -> SiteConfig:
     """Check the composed YAML document and turn it into a SiteConfig."""
     if not isinstance(root, yaml.MappingNode):
-        line, column = _where(root)
+        line, column = where(root)
         raise SitegenError(
             Problem(name, line, column, "the site settings must be a mapping of keys to values",
                     f"give {', '.join(REQUIRED)}")
@@ -68,7 +62,7 @@ def config_from_node(root: yaml.Node | None, name: str, base_url: str | None) ->
     nodes: dict[str, yaml.Node] = {}
     for key_node, value_node in root.value:
         key = key_node.value
-        line, column = _where(key_node)
+        line, column = where(key_node)
         if key not in REQUIRED + OPTIONAL:
             problems.append(Problem(name, line, column, f"unknown key {key!r}",
                                     f"the keys are {', '.join(REQUIRED + OPTIONAL)}"))
@@ -78,7 +72,7 @@ def config_from_node(root: yaml.Node | None, name: str, base_url: str | None) ->
             continue
         text = _scalar_text(value_node)
         if text is None:
-            line, column = _where(value_node)
+            line, column = where(value_node)
             problems.append(Problem(name, line, column, f"{key!r} must be a non-empty text"))
             continue
         values[key] = text
@@ -109,19 +103,19 @@ def _check_urls(values: dict[str, str], nodes: dict[str, yaml.Node], name: str) 
         try:
             Urls.from_base_url(values["base_url"])
         except SitegenError as error:
-            line, column = _where(nodes["base_url"])
+            line, column = where(nodes["base_url"])
             problems += [Problem(name, line, column, p.message, p.hint) for p in error.problems]
     if "repository" in values:
         parts = urlsplit(values["repository"])
         if parts.scheme != "https" or not parts.netloc:
-            line, column = _where(nodes["repository"])
+            line, column = where(nodes["repository"])
             problems.append(Problem(name, line, column,
                                     f"the repository {values['repository']!r} is not an https URL",
                                     "write it like https://github.com/user/repo"))
     if "domain" in values:
         domain = values["domain"]
         if "/" in domain or ":" in domain or " " in domain or "." not in domain:
-            line, column = _where(nodes["domain"])
+            line, column = where(nodes["domain"])
             problems.append(Problem(name, line, column, f"the domain {domain!r} is not a host name",
                                     "write it like papers.example.org, without https://"))
     return problems
@@ -134,6 +128,3 @@ def _scalar_text(node: yaml.Node) -> str | None:
     return text or None
 
 
-def _where(node: Any) -> tuple[int, int]:
-    mark = getattr(node, "start_mark", None)
-    return (mark.line + 1, mark.column + 1) if mark else (1, 1)

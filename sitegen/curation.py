@@ -22,7 +22,7 @@ import yaml
 
 from sitegen.catalog import slugify
 from sitegen.errors import Problem, Severity
-from sitegen.model import Catalog, Curation, PaperNotes, Paper, Placement, Tag, Theme
+from sitegen.model import Catalog, Curation, Paper, PaperNotes, Placement, Tag, Theme
 from sitegen.project import display
 from sitegen.yamlfile import bool_of, describe, did_you_mean, problem, read_yaml, text_of, where
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.catalog import load_catalog
 from sitegen.cli import main
 from sitegen.curation import load_curation
-from sitegen.catalog import load_catalog
 
 from .conftest import TEMPLATES
 from .site_fixtures import write_content
@@ -163,16 +163,16 @@ def test_a_yaml_syntax_error_names_its_line_and_column(content, capsys):
     code, lines, _ = check(capsys)
     assert code == 1
     assert lines == [
-        f"{ATTENTION_FILE}:9:11: error: invalid YAML: while parsing a flow sequence "
-        "expected ',' or ']', but got ':' (close it with ']' on the line it starts on)"
+        (f"{ATTENTION_FILE}:9:11: error: invalid YAML: while parsing a flow sequence "
+        "expected ',' or ']', but got ':' (close it with ']' on the line it starts on)")
     ]
 
 
 def test_a_tab_in_the_indentation_says_to_use_spaces(content):
     edit(content / "tags.yaml", "  ssm:", "\tssm:")
     assert problems(content) == [
-        f"{TAGS_FILE}:4:1: error: invalid YAML: while scanning for the next token found character "
-        "'\\t' that cannot start any token (indent with spaces, never tabs)"
+        (f"{TAGS_FILE}:4:1: error: invalid YAML: while scanning for the next token found character "
+        "'\\t' that cannot start any token (indent with spaces, never tabs)")
     ]
 
 
@@ -187,11 +187,11 @@ def test_unknown_keys_are_errors_with_the_closest_key(content):
     edit(content / "curation" / "attention.yaml", "start_here: true", "start-here: true")
     edit(content / "themes.yaml", "    title: State spaces", "    titel: State spaces")
     assert problems(content) == [
-        f"{ATTENTION_FILE}:4:5: error: unknown key 'start-here' in a paper entry "
-        "(did you mean 'start_here'? the keys are id, start_here, tags, note, arxiv)",
+        (f"{ATTENTION_FILE}:4:5: error: unknown key 'start-here' in a paper entry "
+        "(did you mean 'start_here'? the keys are id, start_here, tags, note, arxiv)"),
         f"{THEMES_FILE}:7:5: error: a theme has no 'title' (add 'title: ...')",
-        f"{THEMES_FILE}:8:5: error: unknown key 'titel' in a theme "
-        "(did you mean 'title'? the keys are slug, title, description)",
+        (f"{THEMES_FILE}:8:5: error: unknown key 'titel' in a theme "
+        "(did you mean 'title'? the keys are slug, title, description)"),
     ]
 
 
@@ -201,14 +201,14 @@ def test_wrong_types_say_what_was_found_and_what_to_write(content):
     edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition", "  - gamma-late-addition")
     edit(content / "themes.yaml", "title: Attention", "title: 42")
     assert problems(content) == [
-        f"{ATTENTION_FILE}:4:17: error: 'start_here' must be true or false, not the text 'maybe' "
-        "(write start_here: true, or remove the line)",
-        f"{ATTENTION_FILE}:9:11: error: 'tags' must be a list, not the text 'attention' "
-        "(write it as [tag-one, tag-two])",
-        f"{STATE_SPACES_FILE}:7:5: error: a paper entry must be a mapping of keys to values, "
-        "not the text 'gamma-late-addition' (write it as 'id: ...')",
-        f"{THEMES_FILE}:4:12: error: the theme's title must be text, not the number 42 "
-        "(give the theme a short title)",
+        (f"{ATTENTION_FILE}:4:17: error: 'start_here' must be true or false, not the text 'maybe' "
+        "(write start_here: true, or remove the line)"),
+        (f"{ATTENTION_FILE}:9:11: error: 'tags' must be a list, not the text 'attention' "
+        "(write it as [tag-one, tag-two])"),
+        (f"{STATE_SPACES_FILE}:7:5: error: a paper entry must be a mapping of keys to values, "
+        "not the text 'gamma-late-addition' (write it as 'id: ...')"),
+        (f"{THEMES_FILE}:4:12: error: the theme's title must be text, not the number 42 "
+        "(give the theme a short title)"),
     ]
 
 
@@ -218,10 +218,10 @@ def test_an_unknown_paper_id_suggests_ids_from_ids_and_titles(content):
     edit(content / "curation" / "state-spaces.yaml", "id: gamma-late-addition", "id: an-unrelated-paper")
     hint = "find ids with 'sitegen papers --json' or at the end of a paper page's address"
     assert problems(content) == [
-        f"{ATTENTION_FILE}:10:9: error: unknown paper id 'gamma-late-adition' "
-        f"(did you mean 'gamma-late-addition'? {hint})",
-        f"{STATE_SPACES_FILE}:3:9: error: unknown paper id 'Beta State Spaces' "
-        f"(did you mean 'beta-state-spaces'? {hint})",
+        (f"{ATTENTION_FILE}:10:9: error: unknown paper id 'gamma-late-adition' "
+        f"(did you mean 'gamma-late-addition'? {hint})"),
+        (f"{STATE_SPACES_FILE}:3:9: error: unknown paper id 'Beta State Spaces' "
+        f"(did you mean 'beta-state-spaces'? {hint})"),
         f"{STATE_SPACES_FILE}:7:9: error: unknown paper id 'an-unrelated-paper' ({hint})",
     ]
 
@@ -229,8 +229,8 @@ def test_an_unknown_paper_id_suggests_ids_from_ids_and_titles(content):
 def test_a_curation_file_not_named_after_a_theme_is_an_error(content):
     (content / "curation" / "attention.yaml").rename(content / "curation" / "atention.yaml")
     assert problems(content) == [
-        "content/curation/atention.yaml:1:1: error: the file name 'atention' is not a theme of "
-        "content/themes.yaml (did you mean 'attention'? a curation file is named after its theme's slug)",
+        ("content/curation/atention.yaml:1:1: error: the file name 'atention' is not a theme of "
+        "content/themes.yaml (did you mean 'attention'? a curation file is named after its theme's slug)"),
     ]
 
 
@@ -245,8 +245,8 @@ def test_a_curation_file_ending_in_yml_is_not_silently_ignored(content):
 def test_an_unknown_tag_suggests_the_nearest_tags(content):
     edit(content / "curation" / "attention.yaml", "tags: [attention, code]", "tags: [atention, code]")
     assert problems(content) == [
-        f"{ATTENTION_FILE}:5:12: error: unknown tag 'atention' (did you mean 'attention'? "
-        "the tags are defined in content/tags.yaml; add it there if it is new)",
+        (f"{ATTENTION_FILE}:5:12: error: unknown tag 'atention' (did you mean 'attention'? "
+        "the tags are defined in content/tags.yaml; add it there if it is new)"),
     ]
 
 
@@ -254,8 +254,8 @@ def test_a_paper_listed_twice_in_one_theme_is_an_error(content):
     edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n",
          "  - id: gamma-late-addition\n  - id: beta-state-spaces\n")
     assert problems(content) == [
-        f"{STATE_SPACES_FILE}:8:9: error: the paper 'beta-state-spaces' is listed twice in this theme "
-        "(it is already on line 3; remove one of them)",
+        (f"{STATE_SPACES_FILE}:8:9: error: the paper 'beta-state-spaces' is listed twice in this theme "
+        "(it is already on line 3; remove one of them)"),
     ]
 
 
@@ -265,10 +265,10 @@ def test_empty_descriptions_notes_and_titles_are_errors(content):
     edit(content / "curation" / "attention.yaml", "note: Read it *first*.", "note: '  '")
     assert problems(content) == [
         f"{ATTENTION_FILE}:6:11: error: the note is empty (write a few sentences of Markdown, or remove the note)",
-        f"{TAGS_FILE}:5:8: error: the description of tag 'code' must be text, not nothing "
-        "(describe the tag in one line)",
-        f"{THEMES_FILE}:9:18: error: the theme's description is empty "
-        "(write a few sentences of Markdown for readers: what the theme covers and where to start)",
+        (f"{TAGS_FILE}:5:8: error: the description of tag 'code' must be text, not nothing "
+        "(describe the tag in one line)"),
+        (f"{THEMES_FILE}:9:18: error: the theme's description is empty "
+        "(write a few sentences of Markdown for readers: what the theme covers and where to start)"),
     ]
 
 
@@ -279,12 +279,12 @@ def test_arxiv_ids_of_the_wrong_shape_are_errors_with_the_fix(content):
     edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n",
          "  - id: gamma-late-addition\n    arxiv: '24.001'\n")
     assert problems(content) == [
-        f"{ATTENTION_FILE}:7:12: error: 'arXiv:2401.00001' is not an arXiv id "
-        "(write only the id: arxiv: \"2401.00001\")",
-        f"{STATE_SPACES_FILE}:5:12: error: the arXiv id must be text, not the number 2402.10100 "
-        "(write it in quotes: arxiv: \"2402.10100\")",
-        f"{STATE_SPACES_FILE}:9:12: error: '24.001' is not an arXiv id "
-        "(write it like \"2312.00752\" (or \"hep-th/9901001\" for old papers), as in the arxiv.org/abs/ address)",
+        (f"{ATTENTION_FILE}:7:12: error: 'arXiv:2401.00001' is not an arXiv id "
+        "(write only the id: arxiv: \"2401.00001\")"),
+        (f"{STATE_SPACES_FILE}:5:12: error: the arXiv id must be text, not the number 2402.10100 "
+        "(write it in quotes: arxiv: \"2402.10100\")"),
+        (f"{STATE_SPACES_FILE}:9:12: error: '24.001' is not an arXiv id "
+        "(write it like \"2312.00752\" (or \"hep-th/9901001\" for old papers), as in the arxiv.org/abs/ address)"),
     ]
 
 
@@ -299,12 +299,12 @@ def test_a_paper_has_one_note_and_one_arxiv_id_across_themes(content):
     edit(content / "curation" / "state-spaces.yaml", "  - id: beta-state-spaces\n",
          "  - id: beta-state-spaces\n    arxiv: '2401.00001'\n")
     assert problems(content) == [
-        f"{STATE_SPACES_FILE}:4:12: error: the arXiv id '2401.00001' is already given to the paper "
-        "'alpha-attention-is-enough' (each arXiv id belongs to one paper; check which paper this is)",
-        f"{STATE_SPACES_FILE}:8:11: error: the paper 'alpha-attention-is-enough' already has a note in "
-        f"{ATTENTION_FILE}:3 (a paper has one note: keep it in one theme file)",
-        f"{STATE_SPACES_FILE}:9:12: error: the paper 'alpha-attention-is-enough' already has a arXiv id in "
-        f"{ATTENTION_FILE}:3 (a paper has one arXiv id: keep it in one theme file)",
+        (f"{STATE_SPACES_FILE}:4:12: error: the arXiv id '2401.00001' is already given to the paper "
+        "'alpha-attention-is-enough' (each arXiv id belongs to one paper; check which paper this is)"),
+        (f"{STATE_SPACES_FILE}:8:11: error: the paper 'alpha-attention-is-enough' already has a note in "
+        f"{ATTENTION_FILE}:3 (a paper has one note: keep it in one theme file)"),
+        (f"{STATE_SPACES_FILE}:9:12: error: the paper 'alpha-attention-is-enough' already has a arXiv id in "
+        f"{ATTENTION_FILE}:3 (a paper has one arXiv id: keep it in one theme file)"),
     ]
 
 
@@ -312,8 +312,8 @@ def test_a_theme_defined_twice_is_an_error(content):
     (content / "themes.yaml").write_text(THEMES + "  - slug: attention\n    title: Again\n    description: Again.\n",
                                          encoding="utf-8")
     assert problems(content) == [
-        f"{THEMES_FILE}:10:11: error: the theme 'attention' is defined twice "
-        "(the first is on line 3; give each theme its own slug)",
+        (f"{THEMES_FILE}:10:11: error: the theme 'attention' is defined twice "
+        "(the first is on line 3; give each theme its own slug)"),
     ]
 
 
@@ -322,8 +322,8 @@ def test_a_slug_that_is_not_lowercase_with_hyphens_gets_one_suggested(content):
         THEMES + "  - slug: Long Context\n    title: Long context\n    description: Long inputs.\n",
         encoding="utf-8")
     assert problems(content) == [
-        f"{THEMES_FILE}:10:11: error: the theme's slug 'Long Context' is not a slug "
-        "(use lowercase letters, digits and hyphens, like 'long-context')",
+        (f"{THEMES_FILE}:10:11: error: the theme's slug 'Long Context' is not a slug "
+        "(use lowercase letters, digits and hyphens, like 'long-context')"),
     ]
 
 
@@ -346,10 +346,10 @@ def test_a_thin_theme_and_a_late_start_here_are_warnings_that_do_not_fail(conten
     code, lines, summary = check(capsys)
     assert code == 0
     assert lines == [
-        f"{ATTENTION_FILE}:10:5: warning: a start_here paper comes after papers that are not "
-        "(the theme page shows it first anyway; move it above line 8)",
-        f"{THEMES_FILE}:7:5: warning: the theme 'state-spaces' has 2 papers "
-        "(themes read best with at least 3; add papers in content/curation/state-spaces.yaml)",
+        (f"{ATTENTION_FILE}:10:5: warning: a start_here paper comes after papers that are not "
+        "(the theme page shows it first anyway; move it above line 8)"),
+        (f"{THEMES_FILE}:7:5: warning: the theme 'state-spaces' has 2 papers "
+        "(themes read best with at least 3; add papers in content/curation/state-spaces.yaml)"),
     ]
     assert summary == "Checked 4 papers, 2 themes, 3 tags and 5 placements: 2 warnings."
 

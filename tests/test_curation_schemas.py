@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 import re
+import shutil
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
+from sitegen.catalog import load_catalog
 from sitegen.cli import main
 from sitegen.curation import load_curation
-from sitegen.catalog import load_catalog
 
 from .conftest import CONTENT, REPO
 from .test_curation import ATTENTION, TAGS, THEMES, content  # noqa: F401  (the fixture)
@@ -116,9 +116,9 @@ def test_the_shipped_curation_is_a_real_first_pass():
 
 def test_the_worked_example_of_contributing_md_prints_what_the_guide_shows(tmp_path, capsys, monkeypatch):
     guide = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
-    target, edit = re.search(r"<!-- example-edit: (\S+) -->\n```yaml\n(.*?)```", guide, re.S).groups()
-    shown = re.search(r"<!-- example-output -->\n```text\n(.*?)```", guide, re.S).group(1).splitlines()
-    fixed_id, fixed_tags = re.findall(r"^\+  - id: (\S+)\n\+    tags: (.*)$", guide, re.M)[0]
+    target, edit = re.search(r"<!-- example-edit: (\S+) -->\n```yaml\n(.*?)```", guide, re.DOTALL).groups()
+    shown = re.search(r"<!-- example-output -->\n```text\n(.*?)```", guide, re.DOTALL).group(1).splitlines()
+    fixed_id, fixed_tags = re.findall(r"^\+  - id: (\S+)\n\+    tags: (.*)$", guide, re.MULTILINE)[0]
     shutil.copytree(CONTENT, tmp_path / "content")
     monkeypatch.chdir(tmp_path)
     with open(target, "a", encoding="utf-8") as file:

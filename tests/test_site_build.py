@@ -129,7 +129,8 @@ def test_broken_yaml_in_the_settings_is_one_line(tmp_path, capsys):
     content = write_content(tmp_path / "content", "title: [unclosed\n")
     code, _, errors = build(capsys, content, tmp_path / "site")
     assert code == 1
-    assert re.fullmatch(r".*site\.yaml:2:1: error: invalid YAML: .*\n", errors), errors
+    # The unclosed bracket itself (line 1, column 8) is what to fix, not the end of the file.
+    assert re.fullmatch(r".*site\.yaml:1:8: error: invalid YAML: .*close it with .\]. .*\n", errors), errors
 
 
 def test_a_free_page_without_a_title_is_an_error(tmp_path, content, capsys):
