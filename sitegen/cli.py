@@ -1,4 +1,4 @@
-"""The `sitegen` command line: papers, check, build."""
+"""The `sitegen` command line: papers, check, build, serve."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ examples:
   sitegen build --out public     build it somewhere else
   sitegen build --base-url https://user.github.io/repo/
                                  build it for another address
+  sitegen serve                  preview on http://127.0.0.1:8000/, rebuilt as you edit
 
 Run 'sitegen COMMAND --help' for the options of a command."""
 
@@ -136,6 +137,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the Markdown document of every page into DIR (replaced whole)",
     )
     build.set_defaults(run=run_build, command="build")
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="build, serve the site locally and rebuild it on every change",
+        description="Build the site, serve it on http://127.0.0.1:8000/ under its base path, "
+        "and rebuild on every change to the content, the templates or sitegen itself; open "
+        "pages reload by themselves. A build error is shown in the terminal and on the page, "
+        "and the server keeps running. Ctrl-C stops it.",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shares it with your network)",
+    )
+    serve.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="build into DIR (default: a temporary folder, removed when the server stops)",
+    )
+    serve.set_defaults(run=run_serve, command="serve")
     return parser
 
 
@@ -214,6 +238,21 @@ def run_build(args: argparse.Namespace) -> int:
     report(list(result.warnings))
     print(result.summary(args.out))
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from sitegen.serve import serve
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    try:
+        return serve(project_from(args), args.host, args.port, args.out, say)
+    except OSError as error:
+        raise SitegenError(
+            Problem(f"{args.host}:{args.port}", 0, 0, f"cannot listen there: {error.strerror}",
+                    "pass another --port, or stop the program using it")
+        ) from None
 
 
 def report(problems: Sequence[Problem]) -> None:

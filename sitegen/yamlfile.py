@@ -68,7 +68,7 @@ def syntax_problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
     message = " ".join(filter(None, (error.context, error.problem)))
     hint = next((hint for words, hint in SYNTAX_HINTS if words in message), "")
     mark = error.problem_mark or error.context_mark
-    if error.context_mark and error.context and "flow" in error.context:
+    if error.context_mark and error.context in ("while parsing a flow sequence", "while parsing a flow mapping"):
         # An unclosed [ or { is noticed lines later; the bracket itself is what to fix.
         mark = error.context_mark
         closing = "]" if "sequence" in error.context else "}"

@@ -1,0 +1,155 @@
+"""`sitegen serve`, driven over HTTP as a maintainer's browser drives it, with bounded waits."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, TEMPLATES
+from .site_fixtures import write_content
+
+WAIT_SECONDS = 30
+
+
+class Server:
+    """A `sitegen serve` process and everything it printed so far."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.url = self.wait_for_line(r"Serving (\S+) ").group(1)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for_line(self, pattern: str) -> re.Match[str]:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if match := re.search(pattern, line):
+                    return match
+            if self.process.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.lines))
+
+
+def fetch(url: str) -> tuple[int, str, dict[str, str]]:
+    request = urllib.request.Request(url)
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read().decode("utf-8"), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace"), dict(error.headers)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def eventually(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"after {WAIT_SECONDS} s, still not: {what}")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_content(tmp_path / "content")
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    return tmp_path
+
+
+@pytest.fixture
+def server(project: Path) -> Iterator[Server]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--out", str(project / "out")],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        yield Server(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def test_serve_builds_and_serves_the_home_page_under_the_base_path_on_loopback(server, project):
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/repo/", server.url)
+    status, page, headers = fetch(server.url)
+    assert status == 200
+    assert "<title>Test Reading List</title>" in page
+    assert '<script src="/repo/__sitegen__/reload.js"></script>' in page
+    assert headers["Cache-Control"] == "no-store"
+    origin = server.url.removesuffix("repo/")
+    assert fetch(origin)[2]["Location"] == "/repo/"
+    assert fetch(server.url + "papers")[2]["Location"] == "/repo/papers/"
+    assert fetch(server.url + "no-such-page/")[0] == 404
+    assert fetch(server.url + "__sitegen__/reload.js")[0] == 200
+    # The reload script is added on the way out, never written into the site.
+    assert "__sitegen__" not in (project / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_serve_rebuilds_after_a_template_edit_and_a_yaml_edit(server, project):
+    base = project / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</footer>", "<p>edited template</p></footer>"),
+                    encoding="utf-8")
+    eventually(lambda: "edited template" in fetch(server.url)[1], "the template edit shows")
+    settings = project / "content" / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("Test Reading List", "Renamed List"),
+                        encoding="utf-8")
+    eventually(lambda: "<title>Renamed List</title>" in fetch(server.url)[1], "the YAML edit shows")
+    server.wait_for_line(r"changed content/site\.yaml: built in")
+
+
+def test_open_pages_hear_of_each_new_build(server, project):
+    events = urllib.request.urlopen(server.url + "__sitegen__/events", timeout=WAIT_SECONDS)
+    assert events.readline() == b"data: 1\n"
+    (project / "content" / "pages" / "about.md").write_text("# About\n\nChanged.\n", encoding="utf-8")
+    events.readline()
+    assert events.readline() == b"data: 2\n"
+    events.close()
+
+
+def test_a_broken_build_shows_its_error_on_the_page_and_fixing_it_recovers(server, project):
+    settings = project / "content" / "site.yaml"
+    good = settings.read_text(encoding="utf-8")
+    settings.write_text(good + "title: twice\n", encoding="utf-8")
+    eventually(lambda: fetch(server.url)[0] == 500, "the page shows the failed build")
+    status, page, _ = fetch(server.url + "papers/")
+    assert status == 500
+    assert "content/site.yaml:6:1: error: the key &#x27;title&#x27; is given twice" in page
+    server.wait_for_line(r"content/site\.yaml:6:1: error: the key 'title' is given twice")
+    assert server.process.poll() is None
+    settings.write_text(good, encoding="utf-8")
+    eventually(lambda: fetch(server.url)[0] == 200, "the fixed build is served again")
+
+
+def test_ctrl_c_stops_the_server_cleanly(server):
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=WAIT_SECONDS) == 0
+    server.reader.join(timeout=5)
+    assert server.lines[-1] == "stopped"
+    assert not any("Traceback" in line for line in server.lines)
