@@ -15,6 +15,7 @@ from sitegen.errors import Problem, SitegenError
 
 if TYPE_CHECKING:
     from sitegen.project import Project
+    from sitegen.summary import Counts
 
 DESCRIPTION = """\
 Build the website of a curated reading list of machine-learning papers.
@@ -138,6 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(run=run_build, command="build")
 
+    summary = commands.add_parser(
+        "summary",
+        parents=[common],
+        help="print the reading list's counts and problems as Markdown (for a CI job summary)",
+        description="Print the counts of papers, themes, tags and placements, and every problem, "
+        "as Markdown. With --compare, also show what changed against another content folder, "
+        "such as the base branch's checkout of a pull request.",
+    )
+    summary.add_argument(
+        "--compare", type=Path, metavar="DIR", help="a content folder to compare with, such as base/content"
+    )
+    summary.set_defaults(run=run_summary, command="summary")
+
     serve = commands.add_parser(
         "serve",
         parents=[common],
@@ -238,6 +252,32 @@ def run_build(args: argparse.Namespace) -> int:
     report(list(result.warnings))
     print(result.summary(args.out))
     return 0
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from sitegen.summary import summary_markdown
+
+    counts, problems = _counts(args.content)
+    if counts is None:
+        raise SitegenError(problems)
+    base = _counts(args.compare)[0] if args.compare else None
+    sys.stdout.write(summary_markdown(counts, base, problems))
+    return 1 if any(problem.is_error for problem in problems) else 0
+
+
+def _counts(content: Path) -> tuple[Counts | None, list[Problem]]:
+    """Count a content folder's papers and curation; None when its listings cannot be read."""
+    from sitegen.build import read_catalog
+    from sitegen.curation import load_curation
+    from sitegen.project import Project
+    from sitegen.summary import count
+
+    try:
+        catalog, warnings = read_catalog(Project(content=content, templates=Path("templates")))
+    except SitegenError as error:
+        return None, error.problems
+    curation, problems = load_curation(content, catalog)
+    return count(catalog, curation), warnings + problems
 
 
 def run_serve(args: argparse.Namespace) -> int:
