@@ -1,6 +1,8 @@
 # The two commands of the Quickstart, and what they need.
 #   make site   build the site from the bundled content into _site/
 #   make test   run the whole test suite
+# Also: make check (the curation checks alone), make serve (a live preview), and
+# make site SITE_ARGS="--base-url URL" (as the deploy workflow builds it).
 # Each installs what it needs first: a virtual environment in .venv/ with the Python
 # packages, and the npm packages in node_modules/. Both steps are skipped when up to date.
 
@@ -8,12 +10,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
+SITE_ARGS ?=
 NPM_STAMP := node_modules/.installed
 
 .PHONY: site test serve check install clean
 
 site: install
-	$(BIN)/sitegen build
+	$(BIN)/sitegen build $(SITE_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,6 +12,12 @@ TEMPLATES = REPO / "templates"
 SEEDS = sorted((CONTENT / "sources").glob("*.txt"))
 
 
+@pytest.fixture(autouse=True)
+def outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test as on a laptop; tests of the workflow commands set GITHUB_ACTIONS themselves."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO
