@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import TypeVar
 
 from markupsafe import Markup
 
+from sitegen.cache import CACHE_FOLDER, Cache, content_hash
 from sitegen.catalog import load_catalog
 from sitegen.config import load_config
 from sitegen.curation import load_curation
@@ -22,6 +24,7 @@ from sitegen.pages import Page, build_pages
 from sitegen.project import Project, display
 from sitegen.render import Renderer
 from sitegen.urls import Urls, asset_route, output_path
+from sitegen.timings import Timings
 from sitegen.writer import write_site
 
 T = TypeVar("T")
@@ -47,12 +50,23 @@ class BuildResult:
     warnings: tuple[Problem, ...]
     themes: int = 0
     tags: int = 0
+    written: int = 0
+    removed: int = 0
+    timings: tuple[tuple[str, float], ...] = ()
 
     def summary(self, out: Path) -> str:
+        changes = f"{self.written} written" if self.written != self.files else "all written"
+        if self.removed:
+            changes += f", {self.removed} removed"
         return (
-            f"Built {self.pages} pages ({self.files} files) from {self.papers} papers, "
+            f"Built {self.pages} pages ({self.files} files, {changes}) from {self.papers} papers, "
             f"{self.themes} themes and {self.tags} tags in {self.seconds:.2f} s into {display(out)}/"
         )
+
+    def timing_table(self) -> str:
+        width = max((len(name) for name, _ in self.timings), default=0)
+        lines = [f"  {name:<{width}}  {seconds:6.3f} s" for name, seconds in self.timings]
+        return "\n".join(["Time per phase:", *lines, f"  {'total':<{width}}  {self.seconds:6.3f} s"])
 
 
 def read_catalog(project: Project) -> tuple[Catalog, list[Problem]]:
@@ -61,16 +75,22 @@ def read_catalog(project: Project) -> tuple[Catalog, list[Problem]]:
     return load_catalog(paths, {path: display(path) for path in paths})
 
 
-def read_site(project: Project, base_url: str | None = None) -> tuple[Site, list[Problem]]:
+def read_site(
+    project: Project, base_url: str | None = None, timings: Timings | None = None, cache: Cache | None = None
+) -> tuple[Site, list[Problem]]:
     """Read listings, curation, settings and free pages; raise once with every problem found."""
+    timings = timings or Timings()
     problems: list[Problem] = []
     read = _collecting(problems)
-    catalog_read = read(lambda: read_catalog(project))
-    config = read(lambda: load_config(project.content, base_url))
-    pages = read(lambda: load_free_pages(project.content))
+    with timings.phase("parse"):
+        catalog_read = read(lambda: read_catalog(project))
+    with timings.phase("settings and pages"):
+        config = read(lambda: load_config(project.content, base_url))
+        pages = read(lambda: load_free_pages(project.content))
     curation = Curation()
     if catalog_read is not None:
-        curation, curation_problems = load_curation(project.content, catalog_read[0])
+        with timings.phase("curation"):
+            curation, curation_problems = load_curation(project.content, catalog_read[0])
         problems += catalog_read[1] + curation_problems
     if any(problem.is_error for problem in problems) or catalog_read is None or config is None or pages is None:
         raise SitegenError(problems)  # warnings too: a curator fixing errors sees them all at once
@@ -89,30 +109,62 @@ def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None
     return read
 
 
-def render_site(site: Site, renderer: Renderer, urls: Urls) -> tuple[tuple[Page, ...], dict[str, bytes]]:
+def render_site(
+    site: Site, renderer: Renderer, urls: Urls, timings: Timings | None = None, cache: Cache | None = None
+) -> tuple[tuple[Page, ...], dict[str, bytes]]:
     """Render every page through its template, and add assets, feeds and the other files."""
+    timings, cache = timings or Timings(), cache or Cache(None)
     has_map = (renderer.folder / "map.html").is_file()
-    pages = build_pages(site, urls.link, urls.absolute, has_map=has_map)
+    with timings.phase("markdown"):
+        pages = build_pages(site, urls.link, urls.absolute, has_map=has_map)
+        bodies = html_of_pages(pages, cache)
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
     files: dict[str, bytes] = {}
-    for page in pages:
-        body = Markup(to_html(page.markdown)) if page.markdown is not None else Markup("")
-        html = renderer.render(
-            page.template,
-            config=site.config,
-            site=site,
-            page=page,
-            body=body,
-            nav=nav,
-            link=urls.link,
-            absolute=urls.absolute,
-            asset=lambda name: urls.link(asset_route(name)),
-        )
-        files[output_path(page.route)] = html.encode("utf-8")
-    files.update(read_assets(renderer.folder / ASSETS_FOLDER))
-    listed = [page.route for page in pages if page.route != "404.html"]
-    files.update(feed_files(site, listed, urls.absolute))
+    with timings.phase("templates"):
+        for page in pages:
+            html = renderer.render(
+                page.template,
+                config=site.config,
+                site=site,
+                page=page,
+                body=Markup(bodies.get(page.route, "")),
+                nav=nav,
+                link=urls.link,
+                absolute=urls.absolute,
+                asset=lambda name: urls.link(asset_route(name)),
+            )
+            files[output_path(page.route)] = html.encode("utf-8")
+    with timings.phase("feeds and assets"):
+        files.update(read_assets(renderer.folder / ASSETS_FOLDER))
+        listed = [page.route for page in pages if page.route != "404.html"]
+        files.update(feed_files(site, listed, urls.absolute))
     return pages, files
+
+
+def html_of_pages(pages: tuple[Page, ...], cache: Cache) -> dict[str, str]:
+    """Return each page's Markdown as sanitized HTML, converting only documents not seen before.
+
+    Markdown conversion is most of a build's time; after an edit, most pages' documents are
+    unchanged. The cache maps a hash of each document to its HTML (the code's fingerprint in
+    the key covers the converter and the sanitizer), and keeps only the current pages.
+    """
+    key = content_hash("html of pages")
+    known = cache.load("html", key)
+    known = known if isinstance(known, dict) else {}
+    converted: dict[str, str] = {}
+    bodies: dict[str, str] = {}
+    for page in pages:
+        if page.markdown is None:
+            continue
+        digest = hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
+        html = converted.get(digest)
+        if html is None:
+            html = known[digest] if digest in known else to_html(page.markdown)
+            converted[digest] = html
+        bodies[page.route] = html
+    if converted.keys() != known.keys():
+        cache.store("html", key, converted)
+    return bodies
 
 
 def read_assets(folder: Path) -> dict[str, bytes]:
@@ -143,20 +195,34 @@ def check_markdown_folder(folder: Path) -> None:
         )
 
 
+def cache_for(project: Project, fresh: bool = False) -> Cache:
+    """Return the project's cache: `.sitegen-cache/` beside its content folder."""
+    return Cache(project.content.resolve().parent / CACHE_FOLDER, read=not fresh)
+
+
 def build_site(
-    project: Project, out: Path, base_url: str | None = None, markdown_dir: Path | None = None
+    project: Project,
+    out: Path,
+    base_url: str | None = None,
+    markdown_dir: Path | None = None,
+    fresh: bool = False,
 ) -> BuildResult:
-    """Build the whole site into `out`, leaving the previous site untouched on any error."""
+    """Build the whole site into `out`, leaving the previous site untouched on any error.
+
+    `fresh` ignores what the cache holds (and refills it), for timing a build from scratch.
+    """
     started = time.perf_counter()
+    timings, cache = Timings(), cache_for(project, fresh)
     renderer = Renderer(project.templates)
-    site, warnings = read_site(project, base_url)
+    site, warnings = read_site(project, base_url, timings, cache)
     urls = Urls.from_base_url(site.config.base_url)
     if markdown_dir is not None:
         check_markdown_folder(markdown_dir)
-    pages, files = render_site(site, renderer, urls)
-    write_site(files, out)
-    if markdown_dir is not None:
-        write_site(markdown_files(pages), markdown_dir)
+    pages, files = render_site(site, renderer, urls, timings, cache)
+    with timings.phase("write"):
+        report = write_site(files, out)
+        if markdown_dir is not None:
+            write_site(markdown_files(pages), markdown_dir)
     return BuildResult(
         pages=len(pages),
         files=len(files),
@@ -165,4 +231,7 @@ def build_site(
         warnings=tuple(warnings),
         themes=len(site.curation.themes),
         tags=len(site.curation.tags),
+        written=len(report.written),
+        removed=len(report.removed),
+        timings=timings.as_tuple(),
     )

@@ -7,6 +7,7 @@ value. The folder is safe to delete; an unreadable or corrupted entry counts as 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -20,10 +21,21 @@ CACHE_FOLDER = ".sitegen-cache"
 CACHE_FORMAT = "1"
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """Return a hash of sitegen's own code: an edited module must miss, even at the same version."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def content_hash(*parts: bytes | str) -> str:
     """Return a hex digest of the parts, each length-prefixed so that ("ab", "c") != ("a", "bc")."""
     digest = hashlib.sha256()
-    digest.update(f"sitegen {__version__} cache {CACHE_FORMAT}\0".encode())
+    digest.update(f"sitegen {__version__} {code_fingerprint()} cache {CACHE_FORMAT}\0".encode())
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "little"))
@@ -32,10 +44,15 @@ def content_hash(*parts: bytes | str) -> str:
 
 
 class Cache:
-    """Pickled values in `folder/<kind>-<key>.pickle`; a Cache(None) never hits and never writes."""
+    """Pickled values in `folder/<kind>-<key>.pickle`; a Cache(None) never hits and never writes.
 
-    def __init__(self, folder: Path | None) -> None:
+    A cache with `read=False` (`sitegen build --fresh`) never hits but stores what it computes,
+    so the next build is warm again.
+    """
+
+    def __init__(self, folder: Path | None, read: bool = True) -> None:
         self.folder = folder
+        self.read = read
 
     def path(self, kind: str, key: str) -> Path | None:
         return self.folder / f"{kind}-{key}.pickle" if self.folder is not None else None
@@ -43,7 +60,7 @@ class Cache:
     def load(self, kind: str, key: str) -> object | None:
         """Return the stored value, or None when there is none or it cannot be read."""
         path = self.path(kind, key)
-        if path is None:
+        if path is None or not self.read:
             return None
         try:
             with path.open("rb") as stream:

@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also write the Markdown document of every page into DIR (replaced whole)",
     )
+    build.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore the cache in .sitegen-cache/ and compute everything again (it is refilled)",
+    )
+    build.add_argument("--timings", action="store_true", help="print the time spent in each phase")
     build.set_defaults(run=run_build, command="build")
 
     summary = commands.add_parser(
@@ -247,10 +253,12 @@ def run_build(args: argparse.Namespace) -> int:
     from sitegen.build import build_site
 
     result = build_site(
-        project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown
+        project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown, fresh=args.fresh
     )
     report(list(result.warnings))
     print(result.summary(args.out))
+    if args.timings:
+        print(result.timing_table())
     return 0
 
 

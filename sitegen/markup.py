@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import quote
@@ -65,8 +66,13 @@ def md_link(text: str, url: str) -> str:
 
 def to_html(source: str) -> str:
     """Render Markdown to HTML and sanitize it with nh3 (Ammonia): the only way HTML is made."""
-    rendered = markdown.markdown(source, extensions=["sane_lists", "tables"], output_format="html")
-    return sanitize(rendered)
+    return sanitize(_converter().reset().convert(source))
+
+
+@functools.cache
+def _converter() -> markdown.Markdown:
+    # One converter, reset between documents: building one costs as much as converting a page.
+    return markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
 
 
 def sanitize(fragment: str) -> str:

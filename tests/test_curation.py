@@ -389,7 +389,7 @@ def test_build_checks_first_and_leaves_the_previous_site_untouched(content, caps
     assert main(["build", "--templates", str(TEMPLATES), "--out", str(out_dir)]) == 1
     assert "unknown tag 'atention'" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site"]
 
 
 def test_the_curation_reaches_the_pages(content, capsys, tmp_path):

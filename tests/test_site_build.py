@@ -32,7 +32,7 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
     code, printed, errors = build(capsys, content, tmp_path / "site")
     assert code == 0, errors
     assert re.fullmatch(
-        r"Built 10 pages \(18 files\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
+        r"Built 10 pages \(18 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
     ), printed
     files = tree(tmp_path / "site")
     for name in ["index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html",
@@ -151,4 +151,4 @@ def test_a_failed_build_leaves_the_previous_site_and_no_temporary_folder(tmp_pat
     assert code == 1
     assert "not UTF-8" in errors and "the key 'author' is missing" in errors, "problems are collected"
     assert tree(tmp_path / "site") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site"]

@@ -1,0 +1,118 @@
+"""Rebuilds: the cache never serves a stale page, and unchanged files are never rewritten."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sitegen.cli import main
+
+from .conftest import TEMPLATES
+from .test_curation import content, edit  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def project(content: Path, tmp_path: Path) -> Path:  # noqa: F811
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    return tmp_path
+
+
+def build(project: Path, out: str, *options: str) -> None:
+    args = ["build", "--content", str(project / "content"), "--templates", str(project / "templates")]
+    assert main([*args, "--out", str(project / out), *options]) == 0
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def append(path: str, text: str) -> Callable[[Path], None]:
+    return lambda project: (project / path).write_text((project / path).read_text(encoding="utf-8") + text,
+                                                       encoding="utf-8")
+
+
+def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
+    return lambda project: edit(project / path, old, new)
+
+
+EDITS = {
+    "a listing": append("content/sources/001_second.txt",
+                        "\nDelta Newcomer\n\nDelta arrives late.\n\n  • 2 authors\n·\nMar 2, 2025 1\n"),
+    "a curation file": replace("content/curation/attention.yaml", "Read it *first*.", "Read it *second*."),
+    "themes.yaml": replace("content/themes.yaml", "title: State spaces", "title: State-space models"),
+    "tags.yaml": replace("content/tags.yaml", "Papers with code.", "Papers whose code is public."),
+    "site.yaml": replace("content/site.yaml", "Test Reading List", "Another Reading List"),
+    "a template": replace("templates/base.html", "</footer>", "<p>Edited.</p></footer>"),
+    "an asset": append("templates/assets/site.css", "\n.edited { color: red; }\n"),
+    "a free page": replace("content/pages/about.md", "a *test*", "an *edited test*"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_every_kind_of_edit_shows_up_in_a_cached_rebuild_exactly_as_in_a_fresh_build(kind, project):
+    build(project, "site")
+    before = tree(project / "site")
+    EDITS[kind](project)
+    build(project, "site")
+    build(project, "fresh", "--fresh")
+    after = tree(project / "site")
+    assert after != before, f"editing {kind} changed nothing"
+    assert after == tree(project / "fresh")
+
+
+def test_a_rebuild_with_nothing_changed_rewrites_no_file(project, capsys):
+    build(project, "site")
+    folder_inode = (project / "site").stat().st_ino
+    before = stamps(project / "site")
+    capsys.readouterr()
+    build(project, "site")
+    assert stamps(project / "site") == before
+    assert (project / "site").stat().st_ino == folder_inode
+    assert ", 0 written)" in capsys.readouterr().out
+
+
+def test_a_rebuild_rewrites_only_the_pages_that_changed_and_removes_pages_no_longer_built(project, capsys):
+    build(project, "site")
+    (project / "content" / "pages" / "faq.md").write_text("# FAQ\n\nAsk.\n", encoding="utf-8")
+    build(project, "site")
+    before = stamps(project / "site")
+    edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: beta-state-spaces\n    tags: [ssm]\n",
+         "  - id: beta-state-spaces\n    tags: [ssm]\n    note: Now with a note.\n")
+    (project / "content" / "pages" / "faq.md").unlink()
+    capsys.readouterr()
+    build(project, "site")
+    after = stamps(project / "site")
+    rewritten = sorted(name for name in after if after[name] != before.get(name))
+    assert "papers/beta-state-spaces/index.html" in rewritten
+    assert "papers.json" in rewritten
+    assert "papers/alpha-attention-is-enough/index.html" not in rewritten
+    assert "assets/site.css" not in rewritten
+    assert len(rewritten) < len(after) / 2, rewritten
+    assert "faq/index.html" in before and "faq/index.html" not in after
+    assert f", {len(rewritten)} written, 1 removed)" in capsys.readouterr().out
+
+
+def test_deleting_the_cache_changes_nothing_in_the_output(project):
+    build(project, "site")
+    shutil.rmtree(project / ".sitegen-cache")
+    build(project, "again")
+    assert tree(project / "again") == tree(project / "site")
+
+
+def test_a_corrupted_cache_is_ignored_and_rebuilt(project):
+    build(project, "site")
+    entries = sorted((project / ".sitegen-cache").glob("*.pickle"))
+    assert entries, "the build cached nothing"
+    for entry in entries:
+        entry.write_bytes(b"\x80\x05 not a pickle")
+    build(project, "again")
+    assert tree(project / "again") == tree(project / "site")
+    assert all(entry.read_bytes() != b"\x80\x05 not a pickle" for entry in (project / ".sitegen-cache").glob("*.pickle"))
