@@ -14,8 +14,10 @@ import nh3
 _INLINE = re.compile(r"([\\`*_\[\]])")
 # Line starts Markdown would read as a heading, list or quote.
 _BLOCK_START = re.compile(r"^(\s*\d*)([#\-+.)])")
-# Characters that cannot stand bare in a Markdown link destination.
+# Characters that cannot stand bare in a Markdown link destination; the rest of printable
+# ASCII is kept as it is.
 _URL_UNSAFE = "()<>\"'\\ `"
+_URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in _URL_UNSAFE)
 
 # Everything the pages' Markdown may produce; anything else (script, style, iframe, form,
 # event handlers, javascript: URLs) is removed by the sanitizer, whoever wrote the Markdown.
@@ -56,7 +58,7 @@ def md_url(url: str) -> str:
     """Return a URL as a Markdown link destination; anything but http(s) becomes '#'."""
     if not re.match(r"https?://", url, re.IGNORECASE) and not url.startswith("/"):
         return "#"
-    return quote(url, safe="".join(chr(c) for c in range(33, 127) if chr(c) not in _URL_UNSAFE))
+    return quote(url, safe=_URL_SAFE)
 
 
 def md_link(text: str, url: str) -> str:

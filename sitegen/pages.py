@@ -172,6 +172,8 @@ class Structure:
     themes: tuple[Theme, ...]
     theme_papers: dict[str, tuple[tuple[Paper, bool], ...]]
     tag_papers: dict[str, tuple[Paper, ...]]
+    # theme slug -> paper id -> its index in theme_papers: no scan of a theme per paper page
+    positions: dict[str, dict[str, int]]
 
     @classmethod
     def of(cls, site: Site) -> Structure:
@@ -195,6 +197,10 @@ class Structure:
             papers=papers,
             themes=site.curation.themes,
             theme_papers=ordered,
+            positions={
+                slug: {paper.id: index for index, (paper, _) in reversed(list(enumerate(entries)))}
+                for slug, entries in ordered.items()
+            },
             tag_papers={
                 tag: tuple(sorted(found, key=lambda p: (p.title.casefold(), p.id)))
                 for tag, found in tag_papers.items()
@@ -327,12 +333,12 @@ def citation(paper: Paper, arxiv: str | None, url: str) -> str:
 def neighbours(structure: Structure, paper: Paper) -> tuple[Neighbours, ...]:
     found = []
     for theme in structure.themes:
-        ordered = [p for p, _ in structure.theme_papers[theme.slug]]
-        if paper not in ordered or len(ordered) < 2:
+        index = structure.positions[theme.slug].get(paper.id)
+        ordered = structure.theme_papers[theme.slug]
+        if index is None or len(ordered) < 2:
             continue
-        index = ordered.index(paper)
-        before = ordered[index - 1] if index > 0 else None
-        after = ordered[index + 1] if index + 1 < len(ordered) else None
+        before = ordered[index - 1][0] if index > 0 else None
+        after = ordered[index + 1][0] if index + 1 < len(ordered) else None
         found.append(Neighbours(
             theme=NavLink(theme.title, theme_route(theme.slug)),
             previous=NavLink(before.title, paper_route(before.id)) if before else None,
