@@ -18,3 +18,18 @@ def test_the_parse_benchmark_runs_on_a_tiny_corpus():
     assert result.returncode == 0, result.stderr
     assert "papers parsed" in result.stdout and "300" in result.stdout
     assert "MB/s" in result.stdout
+
+
+def test_the_build_benchmark_runs_on_a_tiny_corpus(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--sizes", "30", "--runs", "1", "--work", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {line.split(" | ")[1]: line for line in result.stdout.splitlines() if line.startswith("| 30 | ")}
+    assert set(rows) >= {"fresh build", "no change", "one curation file edited", "one template edited"}
+    assert rows["no change"].endswith("| 0 of " + rows["no change"].split(" of ")[-1])
+    assert " 0 of " not in rows["one curation file edited"], "the curation edit changed no page"
+    assert "| parse | settings and pages | curation | markdown | templates |" in result.stdout
