@@ -92,7 +92,11 @@ def server(project: Path) -> Iterator[Server]:
         yield Server(process)
     finally:
         if process.poll() is None:
-            process.kill()
+            process.terminate()  # as kill does: the server cleans up its temporary folder
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
         process.wait(timeout=10)
 
 
