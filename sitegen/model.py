@@ -163,24 +163,35 @@ class FreePage:
 
 @dataclass(frozen=True)
 class Learning:
-    """What the machine-learning step adds to the site; every field is optional plain data.
+    """What the machine-learning step adds to the site: suggestions, never curation.
 
-    `related` maps a paper id to related paper ids, best first; `suggested_themes` maps an
-    uncurated paper id to theme slugs; `keywords` maps a theme slug to its keywords.
+    `related` maps every paper id to related paper ids, best first; `suggested_themes` maps
+    an uncurated paper id to (theme slug, confidence from 0 to 1), best first; `keywords`
+    maps a theme slug to the terms that most distinguish it; `positions` maps a paper id to
+    its (x, y) on the map, both from 0 to 1.
     """
 
     related: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    suggested_themes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    suggested_themes: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    positions: tuple[tuple[str, tuple[float, float]], ...] = ()
 
     def related_to(self, paper_id: str) -> tuple[str, ...]:
-        return dict(self.related).get(paper_id, ())
+        return self._related.get(paper_id, ())
 
-    def themes_suggested_for(self, paper_id: str) -> tuple[str, ...]:
-        return dict(self.suggested_themes).get(paper_id, ())
+    def themes_suggested_for(self, paper_id: str) -> tuple[tuple[str, float], ...]:
+        return self._suggested.get(paper_id, ())
 
     def keywords_of(self, theme_slug: str) -> tuple[str, ...]:
         return dict(self.keywords).get(theme_slug, ())
+
+    @cached_property
+    def _related(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.related)
+
+    @cached_property
+    def _suggested(self) -> dict[str, tuple[tuple[str, float], ...]]:
+        return dict(self.suggested_themes)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,20 @@ class PaperExtras:
     neighbours: tuple[Neighbours, ...]
     citation: str
     related: tuple[NavLink, ...]
-    suggested_themes: tuple[NavLink, ...]
+    suggested_themes: tuple[SuggestedTheme, ...]
+
+
+@dataclass(frozen=True)
+class SuggestedTheme:
+    """A theme the classifier suggests for an uncurated paper, with its probability."""
+
+    title: str
+    route: str
+    confidence: float
+
+    @property
+    def percent(self) -> str:
+        return f"{round(self.confidence * 100)}%"
 
 
 @dataclass(frozen=True)
@@ -374,8 +387,8 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         if other in structure.papers
     )
     suggested = tuple(
-        NavLink(theme.title, theme_route(theme.slug))
-        for slug in (learning.themes_suggested_for(paper.id) if learning else ())
+        SuggestedTheme(theme.title, theme_route(theme.slug), confidence)
+        for slug, confidence in (learning.themes_suggested_for(paper.id) if learning else ())
         if (theme := structure.theme(slug)) is not None
     )
     extras = PaperExtras(

@@ -100,11 +100,12 @@ def test_an_uncurated_paper_links_searches_for_its_title_and_the_curation_folder
 
 def test_related_papers_and_suggested_themes_appear_only_when_learning_provides_them():
     assert "Related papers" not in render()["papers/loose/index.html"]
-    learning = Learning(related=(("loose", ("alpha", "beta")),), suggested_themes=(("loose", ("attention",)),))
+    learning = Learning(related=(("loose", ("alpha", "beta")),), suggested_themes=(("loose", (("attention", 0.724),)),))
     page = render(replace(curated_site(), learning=learning))["papers/loose/index.html"]
     assert '<h2 id="related-heading">Related papers</h2>' in page
     assert '<li><a href="/repo/papers/alpha/">Alpha</a></li>\n<li><a href="/repo/papers/beta/">Beta</a></li>' in page
-    assert '<h2 id="suggested-heading">Suggested themes</h2>\n<ul>\n<li><a href="/repo/themes/attention/">Attention</a></li>' in page
+    assert '<h2 id="suggested-heading">Suggested themes</h2>' in page
+    assert '<li><a href="/repo/themes/attention/">Attention</a> <span class="confidence">(72% confidence)</span></li>' in page
 
 
 def test_the_tags_index_counts_papers_and_each_tag_page_lists_them():
@@ -132,12 +133,15 @@ def test_the_about_page_comes_from_content_pages():
     assert "<h1>About</h1>\n<p>This list is a <em>test</em>.</p>" in about
 
 
-def test_every_page_has_the_search_form_the_nav_and_a_csp_that_forbids_inline_scripts():
+def test_every_page_has_a_search_form_the_nav_and_a_csp_that_forbids_inline_scripts():
     for name, html in render().items():
         if not name.endswith(".html"):
             continue
-        assert '<form class="site-search" role="search" action="/repo/search/" method="get">' in html, name
-        assert '<input type="search" name="q" id="site-search"' in html and '<label for="site-search">' in html
+        if name == "search/index.html":  # its own box replaces the header's
+            assert '<input type="search" name="q" id="search-query"' in html and 'id="site-search"' not in html
+        else:
+            assert '<form class="site-search" role="search" action="/repo/search/" method="get">' in html, name
+            assert '<input type="search" name="q" id="site-search"' in html and '<label for="site-search">' in html
         assert "script-src 'self'" in html and "unsafe-inline" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), f"inline script in {name}"
         assert not re.search(r"\son[a-z]+=", html), f"event handler attribute in {name}"
