@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +24,15 @@ from sitegen.model import Catalog, Curation, Site
 from sitegen.pages import Page, build_pages
 from sitegen.project import Project, display
 from sitegen.render import Renderer
+from sitegen.search import LUNR_VERSION, search_files
 from sitegen.urls import Urls, asset_route, output_path
 from sitegen.timings import Timings
 from sitegen.writer import write_site
 
 T = TypeVar("T")
 ASSETS_FOLDER = "assets"
+LUNR_SCRIPT = "lunr.min.js"
+SITEGEN_ROOT = Path(__file__).resolve().parent.parent  # where make installs the npm packages
 # The header's navigation: (text, route, section); Map appears once its page exists.
 NAV = (
     ("Themes", "", "home"),
@@ -134,8 +138,11 @@ def render_site(
                 asset=lambda name: urls.link(asset_route(name)),
             )
             files[output_path(page.route)] = html.encode("utf-8")
+    with timings.phase("search index"):
+        files.update(search_files(site, cache))
     with timings.phase("feeds and assets"):
         files.update(read_assets(renderer.folder / ASSETS_FOLDER))
+        files[asset_route(LUNR_SCRIPT)] = read_lunr_script(renderer.folder)
         listed = [page.route for page in pages if page.route != "404.html"]
         files.update(feed_files(site, listed, urls.absolute))
     return pages, files
@@ -176,6 +183,23 @@ def read_assets(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and not path.name.startswith(".")
     }
+
+
+def read_lunr_script(templates: Path) -> bytes:
+    """Return lunr.min.js as npm installed it, beside the templates' project or sitegen's own."""
+    for root in dict.fromkeys([templates.resolve().parent, SITEGEN_ROOT]):
+        package = root / "node_modules" / "lunr"
+        try:
+            version = json.loads((package / "package.json").read_text(encoding="utf-8")).get("version")
+            script = (package / LUNR_SCRIPT).read_bytes()
+        except (OSError, ValueError):
+            continue
+        if version == LUNR_VERSION:
+            return script
+    raise SitegenError(
+        Problem(f"node_modules/lunr/{LUNR_SCRIPT}", 0, 0, f"lunr.js {LUNR_VERSION}, which the search page loads, is not installed",
+                "run npm ci in the repository; make site does it")
+    )
 
 
 def markdown_files(pages: tuple[Page, ...]) -> dict[str, bytes]:

@@ -21,3 +21,8 @@ def outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+# The published site and the browser, shared by every module that looks at them: one build
+# and one Chromium per session.
+from .site_quality import chromium, hostile, published  # noqa: F401

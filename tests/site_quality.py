@@ -17,6 +17,7 @@ from sitegen.cli import main
 
 from .browser import launched_chromium, serve_folder
 from .conftest import CONTENT, TEMPLATES
+from .site_fixtures import write_content
 
 SUBPATH = "/reading-list/"
 
@@ -48,6 +49,39 @@ def build_and_serve(content: Path, out: Path) -> Iterator[PublishedSite]:
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedSite]:
     """The repository's content, built for and served at http://127.0.0.1:PORT/reading-list/."""
     yield from build_and_serve(CONTENT, tmp_path_factory.mktemp("published") / "site")
+
+
+# A site whose listing and curation hold payloads: every one must come out as text.
+
+HOSTILE_LISTING = """\
+<img src=x onerror="window.__xss=1"> Hostile Title
+
+An abstract with <script>window.__xss=2</script> and <svg onload="window.__xss=3"> and javascript:window.__xss=4.
+
+  • 2 authors
+·
+Jan 2, 2023 3
+"""
+
+HOSTILE_CURATION = {
+    "themes.yaml": "themes:\n  - slug: hostile\n    title: '<script>window.__xss=5</script> Theme'\n"
+                   "    description: \"[click](javascript:window.__xss=6) <img src=x onerror='window.__xss=7'>\"\n",
+    "tags.yaml": "tags:\n  danger: '<b onmouseover=\"window.__xss=8\">Danger</b>'\n",
+    "curation/hostile.yaml": "papers:\n  - id: img-src-x-onerror-window-xss-1-hostile-title\n    tags: [danger]\n"
+                             "    note: |\n      <script>window.__xss=9</script> [x](javascript:window.__xss=10)\n"
+                             "      <a href=\"javascript:window.__xss=11\">link</a> <img src=x onerror=\"window.__xss=12\">\n"
+                             "  - id: alpha-attention-is-enough\n  - id: beta-state-spaces\n",
+}
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedSite]:
+    content = write_content(tmp_path_factory.mktemp("hostile") / "content")
+    (content / "sources" / "002_hostile.txt").write_text(HOSTILE_LISTING, encoding="utf-8")
+    (content / "curation").mkdir()
+    for name, text in HOSTILE_CURATION.items():
+        (content / name).write_text(text, encoding="utf-8")
+    yield from build_and_serve(content, content.parent / "site")
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from xml.etree import ElementTree
-from pathlib import Path
 
 import pytest
 
 from .conftest import REPO
-from .site_fixtures import write_content
-from .site_quality import SUBPATH, PublishedSite, build_and_serve, chromium, published  # noqa: F401
+from .site_quality import SUBPATH, PublishedSite
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +34,7 @@ def representative_pages(site: PublishedSite) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_violation_on_the_main_kinds_of_page(published, chromium, scheme):  # noqa: F811
+def test_axe_finds_no_violation_on_the_main_kinds_of_page(published, chromium, scheme):
     # The page's CSP rightly forbids injected scripts; axe is injected for the audit only.
     context = chromium.new_context(color_scheme=scheme, bypass_csp=True)
     page = context.new_page()
@@ -52,7 +49,7 @@ def test_axe_finds_no_violation_on_the_main_kinds_of_page(published, chromium, s
     assert found == []
 
 
-def test_the_keyboard_reaches_a_visible_skip_link_first_and_focus_is_always_visible(published, chromium):  # noqa: F811
+def test_the_keyboard_reaches_a_visible_skip_link_first_and_focus_is_always_visible(published, chromium):
     page = chromium.new_page(viewport=DESKTOP)
     page.goto(published.url)
     page.keyboard.press("Tab")
@@ -71,7 +68,7 @@ def test_the_keyboard_reaches_a_visible_skip_link_first_and_focus_is_always_visi
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_no_page_is_wider_than_the_screen(published, chromium, viewport, tmp_path):  # noqa: F811
+def test_no_page_is_wider_than_the_screen(published, chromium, viewport, tmp_path):
     page = chromium.new_page(viewport=viewport)
     wide = []
     for kind, url in representative_pages(published).items():
@@ -89,37 +86,7 @@ def test_no_page_is_wider_than_the_screen(published, chromium, viewport, tmp_pat
     assert wide == []
 
 
-# Hostile input: every payload must come out as text, and none may run.
-
-HOSTILE_LISTING = """\
-<img src=x onerror="window.__xss=1"> Hostile Title
-
-An abstract with <script>window.__xss=2</script> and <svg onload="window.__xss=3"> and javascript:window.__xss=4.
-
-  • 2 authors
-·
-Jan 2, 2023 3
-"""
-
-HOSTILE_CURATION = {
-    "themes.yaml": "themes:\n  - slug: hostile\n    title: '<script>window.__xss=5</script> Theme'\n"
-                   "    description: \"[click](javascript:window.__xss=6) <img src=x onerror='window.__xss=7'>\"\n",
-    "tags.yaml": "tags:\n  danger: '<b onmouseover=\"window.__xss=8\">Danger</b>'\n",
-    "curation/hostile.yaml": "papers:\n  - id: img-src-x-onerror-window-xss-1-hostile-title\n    tags: [danger]\n"
-                             "    note: |\n      <script>window.__xss=9</script> [x](javascript:window.__xss=10)\n"
-                             "      <a href=\"javascript:window.__xss=11\">link</a> <img src=x onerror=\"window.__xss=12\">\n"
-                             "  - id: alpha-attention-is-enough\n  - id: beta-state-spaces\n",
-}
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedSite]:
-    content = write_content(tmp_path_factory.mktemp("hostile") / "content")
-    (content / "sources" / "002_hostile.txt").write_text(HOSTILE_LISTING, encoding="utf-8")
-    (content / "curation").mkdir()
-    for name, text in HOSTILE_CURATION.items():
-        (content / name).write_text(text, encoding="utf-8")
-    yield from build_and_serve(content, content.parent / "site")
+# Hostile input (the `hostile` site of site_quality.py): every payload must come out as text, none may run.
 
 
 def test_hostile_titles_abstracts_and_notes_come_out_as_text_and_never_run(hostile, chromium):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,15 +33,28 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
     code, printed, errors = build(capsys, content, tmp_path / "site")
     assert code == 0, errors
     assert re.fullmatch(
-        r"Built 10 pages \(18 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
+        r"Built 10 pages \(22 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
     ), printed
     files = tree(tmp_path / "site")
     for name in ["index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html",
                  "tags/index.html", "feed.xml", "sitemap.xml", "robots.txt", ".nojekyll", "papers.json",
-                 "assets/site.css", "assets/site.js"]:
+                 "assets/site.css", "assets/site.js", "assets/search.js", "assets/lunr.min.js",
+                 "search/head.json", "search/full.json"]:
         assert name in files, name
     assert "CNAME" not in files
     assert sum(1 for name in files if re.fullmatch(r"papers/[^/]+/index.html", name)) == 4
+
+
+def test_a_build_without_npms_lunr_says_how_to_install_it(tmp_path, content, capsys, monkeypatch):
+    templates = tmp_path / "elsewhere" / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    monkeypatch.setattr("sitegen.build.SITEGEN_ROOT", tmp_path / "no-npm-packages-here")
+    code = main(["build", "--content", str(content), "--templates", str(templates), "--out", str(tmp_path / "site")])
+    errors = capsys.readouterr().err
+    assert code == 1
+    assert errors == ("node_modules/lunr/lunr.min.js: error: lunr.js 2.3.9, which the search page loads, "
+                      "is not installed (run npm ci in the repository; make site does it)\n")
+    assert not (tmp_path / "site").exists()
 
 
 def test_papers_json_is_what_sitegen_papers_json_prints(tmp_path, content, capsys):

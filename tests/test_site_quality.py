@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 
 from .conftest import REPO
-from .site_quality import SUBPATH, parse_page, published  # noqa: F401  (the fixture)
+from .site_quality import SUBPATH, parse_page
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGE_BUDGET = 15 * 1024  # a paper page with its CSS, gzipped
@@ -30,7 +30,7 @@ def fetch(url: str) -> tuple[int, bytes, str]:
         return error.code, b"", ""
 
 
-def test_every_link_and_asset_resolves_when_served_from_a_subpath(published):  # noqa: F811
+def test_every_link_and_asset_resolves_when_served_from_a_subpath(published):
     """Follow every href and src from the home page; none may be broken or leave the subpath."""
     start = published.url
     queue, seen, broken, external = deque([(start, "(start)")]), {start}, [], set()
@@ -62,7 +62,7 @@ def test_every_link_and_asset_resolves_when_served_from_a_subpath(published):  #
     assert external, "no external links at all: the crawler is not reading the pages"
 
 
-def test_every_page_has_a_language_a_title_one_h1_and_a_strict_content_security_policy(published):  # noqa: F811
+def test_every_page_has_a_language_a_title_one_h1_and_a_strict_content_security_policy(published):
     problems = []
     for path in published.pages():
         text = path.read_text(encoding="utf-8")
@@ -91,7 +91,7 @@ def test_every_page_has_a_language_a_title_one_h1_and_a_strict_content_security_
     assert problems == []
 
 
-def test_no_web_fonts_cdn_or_analytics(published):  # noqa: F811
+def test_no_web_fonts_cdn_or_analytics(published):
     for path in sorted(published.folder.rglob("*")):
         if path.suffix in (".css", ".js", ".html"):
             text = path.read_text(encoding="utf-8")
@@ -99,7 +99,7 @@ def test_no_web_fonts_cdn_or_analytics(published):  # noqa: F811
             assert not re.search(r"googleapis|gstatic|cdn\.|jsdelivr|unpkg|analytics|gtag\(", text), path
 
 
-def test_a_paper_page_with_its_css_is_under_15_kb_gzipped(published):  # noqa: F811
+def test_a_paper_page_with_its_css_is_under_15_kb_gzipped(published):
     pages = sorted((published.folder / "papers").glob("*/index.html"), key=lambda p: p.stat().st_size)
     largest = pages[-1]
     css = b"".join(path.read_bytes() for path in sorted((published.folder / "assets").glob("*.css")))
@@ -109,7 +109,7 @@ def test_a_paper_page_with_its_css_is_under_15_kb_gzipped(published):  # noqa: F
     assert weight < PAGE_BUDGET, f"{largest.parent.name}: {weight} bytes gzipped"
 
 
-def test_the_nu_html_checker_finds_no_error_on_any_page(published):  # noqa: F811
+def test_the_nu_html_checker_finds_no_error_on_any_page(published):
     java = shutil.which("java")
     if java is None or not VNU.exists():
         reason = "HTML VALIDATION NOT RUN: needs Java (apt-get install default-jre-headless) and npm's vnu-jar (make test)"

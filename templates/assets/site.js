@@ -44,5 +44,18 @@ function enableCopy(button) {
   });
 }
 
+// "/" focuses the search box, as on most sites with search, unless the reader is typing.
+function focusSearchOnSlash(event) {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.getElementById("search-query") || document.getElementById("site-search");
+  if (!box || box.offsetParent === null) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+}
+
+document.addEventListener("keydown", focusSearchOnSlash);
 document.querySelectorAll("table.sortable").forEach(enableSorting);
 document.querySelectorAll("button[data-copy]").forEach(enableCopy);

@@ -1,0 +1,285 @@
+// The search page: lunr.js over the index the build packed (see sitegen/search.py).
+// Results come from a small index of titles, tags and themes first; the index over every
+// field, abstracts included, follows in the background and takes over when it arrives.
+// Nothing from the index is ever written as HTML: results are built with textContent.
+"use strict";
+
+// ---- The packed index -------------------------------------------------------------------
+
+// Rebuild the serialized lunr index from the packed one: the inverted index and lunr's BM25
+// field vectors, computed exactly as lunr.Builder computes them from the same term counts.
+function unpackIndex(packed) {
+  const fields = packed.fields.map((field) => field[0]);
+  const terms = packed.terms;
+  const k1 = packed.k1;
+  const b = packed.b;
+  const documentCount = packed.postings[0].length;
+  const postings = packed.postings.map((field) => field.map((deltas) => {
+    let term = 0;
+    return deltas.map((delta) => (term += delta));
+  }));
+  const inverted = terms.map((term, index) => {
+    const posting = { _index: index };
+    fields.forEach((field) => { posting[field] = {}; });
+    return posting;
+  });
+  const documentsWithTerm = new Array(terms.length).fill(0);
+  const averageLength = postings.map((field, f) => {
+    let total = 0;
+    field.forEach((list, doc) => {
+      total += list.length;
+      list.forEach((term, i) => {
+        if (list[i - 1] === term) return;
+        documentsWithTerm[term] += 1;
+        inverted[term][fields[f]][String(doc)] = {};
+      });
+    });
+    return total / documentCount;
+  });
+  const idf = documentsWithTerm.map((count) =>
+    Math.log(1 + Math.abs((documentCount - count + 0.5) / (count + 0.5))));
+  const fieldVectors = [];
+  postings.forEach((field, f) => {
+    const boost = packed.fields[f][1];
+    const norm = k1 * (1 - b);
+    field.forEach((list, doc) => {
+      const elements = [];
+      const lengthFactor = k1 * b * (list.length / averageLength[f]);
+      for (let i = 0; i < list.length;) {
+        const term = list[i];
+        let tf = 0;
+        while (list[i] === term) { tf += 1; i += 1; }
+        const score = idf[term] * ((k1 + 1) * tf) / (norm + lengthFactor + tf) * boost;
+        elements.push(term, Math.round(score * 1000) / 1000);
+      }
+      fieldVectors.push([fields[f] + "/" + doc, elements]);
+    });
+  });
+  const order = terms.map((term, index) => index).sort((x, y) => (terms[x] < terms[y] ? -1 : terms[x] > terms[y] ? 1 : 0));
+  return {
+    version: packed.lunr,
+    fields: fields,
+    fieldVectors: fieldVectors,
+    invertedIndex: order.map((index) => [terms[index], inverted[index]]),
+    pipeline: ["stemmer"],
+  };
+}
+
+// A paper's id: sent as is, or as the length of its ASCII title's slug (see packed_id).
+function slugOf(title) {
+  return (title.toLowerCase().replace(/'/g, "").match(/[a-z0-9]+/g) || []).join("-");
+}
+
+function idOf(row) {
+  return typeof row[0] === "number" ? slugOf(row[1]).slice(0, row[0]) : row[0];
+}
+
+// ---- Queries ----------------------------------------------------------------------------
+
+const SYNTAX = /(^|\s)[+-]|[:*~^]/;
+
+// While the reader types, the last word also matches as a prefix ("mamb" finds Mamba).
+// Queries that use lunr's syntax are left exactly as written.
+function typeahead(query) {
+  const text = query.trim();
+  if (!text || SYNTAX.test(text) || /\s$/.test(query)) return text;
+  const words = text.split(/\s+/);
+  const last = words[words.length - 1];
+  return last.length > 1 ? text + " " + last + "*" : text;
+}
+
+// Lunr's syntax characters become spaces: what a malformed query falls back to.
+function plainTerms(query) {
+  return query.replace(/[:+\-*~^]+/g, " ").replace(/\s+/g, " ").trim();
+}
+
+function runQuery(index, lunrLib, query) {
+  const text = typeahead(query);
+  if (!text) return [];
+  try {
+    return index.search(text);
+  } catch (error) {
+    if (!(error instanceof lunrLib.QueryParseError)) throw error;
+    const plain = plainTerms(query);
+    return plain ? index.search(plain) : [];
+  }
+}
+
+if (typeof module === "object" && module.exports) {
+  module.exports = { unpackIndex, idOf, slugOf, typeahead, plainTerms, runQuery };
+}
+
+// ---- The page ---------------------------------------------------------------------------
+
+function startSearch() {
+  const form = document.getElementById("search-form");
+  if (!form || typeof lunr === "undefined") return;
+  const input = document.getElementById("search-query");
+  const status = document.getElementById("search-status");
+  const list = document.getElementById("search-results");
+  const more = document.getElementById("search-more");
+  const PAGE = 20;
+  let store = null; // { papers, themes, snippets }
+  let index = null;
+  let complete = false;
+  let shown = PAGE;
+  let typing = false;
+  let typingTimer = 0;
+
+  form.hidden = false;
+
+  function queryFromUrl() {
+    return new URLSearchParams(window.location.search).get("q") || "";
+  }
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  // The terms a word of a title or snippet is indexed as, to mark what matched.
+  function termOf(word) {
+    const trimmed = word.toLowerCase().replace(/^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu, "");
+    return trimmed ? lunr.stemmer(new lunr.Token(trimmed)).toString() : "";
+  }
+
+  function appendMarked(parent, text, matched) {
+    text.split(/([\s-]+)/).forEach((part) => {
+      if (part && matched.has(termOf(part))) {
+        const mark = document.createElement("mark");
+        mark.textContent = part;
+        parent.append(mark);
+      } else if (part) {
+        parent.append(document.createTextNode(part));
+      }
+    });
+  }
+
+  function resultItem(result) {
+    const number = Number(result.ref);
+    const row = store.papers[number];
+    const matched = new Set(Object.keys(result.matchData.metadata));
+    const item = document.createElement("li");
+    const heading = document.createElement("h2");
+    const anchor = document.createElement("a");
+    anchor.href = form.dataset.papers + encodeURIComponent(idOf(row)) + "/";
+    appendMarked(anchor, row[1], matched);
+    heading.append(anchor);
+    item.append(heading);
+    const facts = [row[2], row[3] >= 0 ? store.themes[row[3]][1] : ""].filter(Boolean);
+    if (facts.length) {
+      const meta = document.createElement("p");
+      meta.className = "meta";
+      meta.textContent = facts.join(" · ");
+      item.append(meta);
+    }
+    if (store.snippets) {
+      const text = document.createElement("p");
+      appendMarked(text, store.snippets[number], matched);
+      item.append(text);
+    }
+    return item;
+  }
+
+  function show(query) {
+    if (!index) return;
+    const started = performance.now();
+    const results = runQuery(index, lunr, query);
+    list.replaceChildren(...results.slice(0, shown).map(resultItem));
+    more.hidden = results.length <= shown;
+    const text = query.trim();
+    if (!text) {
+      say("");
+    } else if (!results.length) {
+      say(`No paper matches “${text}”.` + (complete ? "" : " Abstracts are still loading."));
+    } else {
+      say(`${results.length} paper${results.length === 1 ? "" : "s"} match “${text}”` +
+          (complete ? "." : ": titles, tags and themes so far, abstracts are loading."));
+    }
+    performance.measure("sitegen search", { start: started, end: performance.now(), detail: { query: text } });
+    list.dataset.stage = complete ? "full" : "head";
+    list.dataset.query = text;
+    list.dataset.count = String(results.length);
+  }
+
+  // Each burst of typing is one history entry: the back button returns to the query before.
+  function keepInUrl(query) {
+    const url = new URL(window.location.href);
+    if (query.trim()) url.searchParams.set("q", query.trim());
+    else url.searchParams.delete("q");
+    if (url.href !== window.location.href) {
+      if (typing) window.history.replaceState(null, "", url);
+      else window.history.pushState(null, "", url);
+    }
+    typing = true;
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(() => { typing = false; }, 1000);
+  }
+
+  input.addEventListener("input", () => {
+    shown = PAGE;
+    keepInUrl(input.value);
+    show(input.value);
+  });
+  window.addEventListener("popstate", () => {
+    typing = false;
+    input.value = queryFromUrl();
+    shown = PAGE;
+    show(input.value);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    typing = false;
+    const first = list.querySelector("a");
+    if (first) first.click();
+  });
+  more.addEventListener("click", () => {
+    shown += PAGE;
+    show(input.value);
+    const links = list.querySelectorAll("a");
+    if (links[shown - PAGE]) links[shown - PAGE].focus();
+  });
+
+  // Arrow keys move between the box and the results; Enter follows the focused result.
+  function move(step) {
+    const links = Array.from(list.querySelectorAll("a"));
+    const at = links.indexOf(document.activeElement);
+    const next = at + step;
+    if (next < 0) input.focus();
+    else if (next < links.length) links[next].focus();
+  }
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") { event.preventDefault(); move(1); }
+  });
+  list.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") { event.preventDefault(); move(1); }
+    if (event.key === "ArrowUp") { event.preventDefault(); move(-1); }
+  });
+
+  function load(url) {
+    return fetch(url).then((response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response.json();
+    });
+  }
+
+  function failed(error) {
+    say(`Search could not load (${error.message}). Reload the page, or browse all papers.`);
+  }
+
+  input.value = queryFromUrl();
+  say("Loading the search index…");
+  load(form.dataset.head).then((head) => {
+    store = { papers: head.papers, themes: head.themes, snippets: null };
+    index = lunr.Index.load(unpackIndex(head.index));
+    show(input.value);
+    performance.mark("sitegen search ready"); // what the byte budget counts up to
+    return load(form.dataset.full).then((full) => {
+      store.snippets = full.snippets;
+      index = lunr.Index.load(unpackIndex(full.index));
+      complete = true;
+      show(input.value);
+    });
+  }).catch(failed);
+}
+
+if (typeof document !== "undefined") startSearch();
