@@ -112,11 +112,11 @@ if (typeof module === "object" && module.exports) {
 // ---- The page ---------------------------------------------------------------------------
 
 function startSearch() {
-  const form = document.getElementById("search-form");
-  if (!form || typeof lunr === "undefined") return;
-  const input = document.getElementById("search-query");
-  const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
+  const input = document.getElementById("site-search");
+  if (!list || !input || typeof lunr === "undefined") return;
+  const form = input.form;
+  const status = document.getElementById("search-status");
   const more = document.getElementById("search-more");
   const PAGE = 20;
   let store = null; // { papers, themes, snippets }
@@ -126,7 +126,8 @@ function startSearch() {
   let typing = false;
   let typingTimer = 0;
 
-  form.hidden = false;
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-describedby", "search-help");
 
   function queryFromUrl() {
     return new URLSearchParams(window.location.search).get("q") || "";
@@ -161,7 +162,7 @@ function startSearch() {
     const item = document.createElement("li");
     const heading = document.createElement("h2");
     const anchor = document.createElement("a");
-    anchor.href = form.dataset.papers + encodeURIComponent(idOf(row)) + "/";
+    anchor.href = list.dataset.papers + encodeURIComponent(idOf(row)) + "/";
     appendMarked(anchor, row[1], matched);
     heading.append(anchor);
     item.append(heading);
@@ -267,13 +268,14 @@ function startSearch() {
   }
 
   input.value = queryFromUrl();
+  if (!input.value) input.focus();
   say("Loading the search index…");
-  load(form.dataset.head).then((head) => {
+  load(list.dataset.head).then((head) => {
     store = { papers: head.papers, themes: head.themes, snippets: null };
     index = lunr.Index.load(unpackIndex(head.index));
     show(input.value);
     performance.mark("sitegen search ready"); // what the byte budget counts up to
-    return load(form.dataset.full).then((full) => {
+    return load(list.dataset.full).then((full) => {
       store.snippets = full.snippets;
       index = lunr.Index.load(unpackIndex(full.index));
       complete = true;

@@ -49,7 +49,7 @@ function focusSearchOnSlash(event) {
   if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
   if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
-  const box = document.getElementById("search-query") || document.getElementById("site-search");
+  const box = document.getElementById("site-search");
   if (!box || box.offsetParent === null) return;
   event.preventDefault();
   box.focus();
