@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -102,6 +103,13 @@ def read_site(
     return site, problems
 
 
+def with_learning(site: Site, cache: Cache) -> Site:
+    """Add what machine learning suggests: related papers, themes, keywords, the map."""
+    from sitegen.learning import cached_learning
+
+    return dataclasses.replace(site, learning=cached_learning(site.catalog, site.curation, cache))
+
+
 def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None]:
     def read(step: Callable[[], T]) -> T | None:
         try:
@@ -118,7 +126,7 @@ def render_site(
 ) -> tuple[tuple[Page, ...], dict[str, bytes]]:
     """Render every page through its template, and add assets, feeds and the other files."""
     timings, cache = timings or Timings(), cache or Cache(None)
-    has_map = (renderer.folder / "map.html").is_file()
+    has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and bool(site.learning.positions)
     with timings.phase("markdown"):
         pages = build_pages(site, urls.link, urls.absolute, has_map=has_map)
         bodies = html_of_pages(pages, cache)
@@ -239,6 +247,8 @@ def build_site(
     timings, cache = Timings(), cache_for(project, fresh)
     renderer = Renderer(project.templates)
     site, warnings = read_site(project, base_url, timings, cache)
+    with timings.phase("learning"):
+        site = with_learning(site, cache)
     urls = Urls.from_base_url(site.config.base_url)
     if markdown_dir is not None:
         check_markdown_folder(markdown_dir)

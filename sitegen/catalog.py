@@ -24,7 +24,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 # Greek letters are common in this field (μP, α-entmax); spell them out in ids.
 T = TypeVar("T", str, int)
 
-_GREEK = {
+GREEK_NAMES = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
     "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu",
     "ν": "nu", "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma",
@@ -79,7 +79,7 @@ def title_key(title: str) -> str:
 def slugify(text: str) -> str:
     """Return a lowercase, hyphenated, ASCII-where-possible slug of `text`."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(_GREEK.get(char, char) for char in text)
+    text = "".join(GREEK_NAMES.get(char, char) for char in text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
     text = text.replace("'", "").replace("\u2019", "")  # "Brauer's" reads "brauers", not "brauer-s"

@@ -1,4 +1,4 @@
-"""The `sitegen` command line: papers, check, build, serve."""
+"""The `sitegen` command line: papers, check, build, suggest, summary, serve."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ examples:
   sitegen build --out public     build it somewhere else
   sitegen build --base-url https://user.github.io/repo/
                                  build it for another address
+  sitegen suggest                YAML suggesting themes and tags for uncurated papers
+  sitegen suggest --evaluate     how often the suggested theme is right (cross-validated)
   sitegen serve                  preview on http://127.0.0.1:8000/, rebuilt as you edit
 
 Run 'sitegen COMMAND --help' for the options of a command."""
@@ -145,6 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--timings", action="store_true", help="print the time spent in each phase")
     build.set_defaults(run=run_build, command="build")
 
+    suggest = commands.add_parser(
+        "suggest",
+        parents=[common],
+        help="suggest themes and tags for uncurated papers, as YAML to paste into the curation",
+        description="Train a classifier on the curated placements and print, for each uncurated "
+        "paper whose best theme reaches the threshold, an entry to append to that theme's "
+        "curation file: the confidence and the terms behind it as comments, and the tags of the "
+        "most similar curated papers. With --evaluate, print the classifier's cross-validated "
+        "accuracy on the curated papers instead.",
+    )
+    suggest.add_argument(
+        "--threshold",
+        type=_confidence,
+        default=None,
+        metavar="P",
+        help="the least confidence, from 0 to 1, of a suggestion to print (default: 0.5)",
+    )
+    suggest.add_argument(
+        "--evaluate", action="store_true", help="report cross-validated accuracy and macro-F1 instead"
+    )
+    suggest.set_defaults(run=run_suggest, command="suggest")
+
     summary = commands.add_parser(
         "summary",
         parents=[common],
@@ -190,14 +214,16 @@ def project_from(args: argparse.Namespace) -> Project:
 
 
 def run_papers(args: argparse.Namespace) -> int:
-    from sitegen.build import read_catalog
+    from sitegen.build import cache_for, read_catalog
     from sitegen.catalog import load_catalog
     from sitegen.curation import load_curation
+    from sitegen.learning import cached_learning
     from sitegen.model import Curation
     from sitegen.papers_json import dumps_papers, paper_record
     from sitegen.project import display
 
     curation, curation_problems = Curation(), []
+    cache = None
     if args.files:
         # Listings named on the command line are read alone: the curation is the whole list's.
         catalog, warnings = load_catalog(args.files, {path: display(path) for path in args.files})
@@ -206,9 +232,12 @@ def run_papers(args: argparse.Namespace) -> int:
         catalog, warnings = read_catalog(project)
         if args.json:
             curation, curation_problems = load_curation(project.content, catalog)
+            cache = cache_for(project)
     report(warnings + curation_problems)
     if args.json:
-        sys.stdout.write(dumps_papers(paper_record(paper, curation) for paper in catalog.papers))
+        # The same suggestions and related papers as the site's papers.json (cached by the build).
+        learning = cached_learning(catalog, curation, cache) if cache is not None else None
+        sys.stdout.write(dumps_papers(paper_record(paper, curation, learning) for paper in catalog.papers))
         # The papers are still printed, so a curator can look up the id a mistake names.
         return 1 if any(problem.is_error for problem in curation_problems) else 0
     print(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")
@@ -259,6 +288,40 @@ def run_build(args: argparse.Namespace) -> int:
     print(result.summary(args.out))
     if args.timings:
         print(result.timing_table())
+    return 0
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a confidence from 0 to 1, such as 0.5")
+    return value
+
+
+def run_suggest(args: argparse.Namespace) -> int:
+    from sitegen.build import read_site
+    from sitegen.learning import evaluate, suggestions
+    from sitegen.suggest import DEFAULT_THRESHOLD, evaluation_report, suggestions_yaml
+
+    project = project_from(args)
+    site, warnings = read_site(project)
+    report(warnings)
+    if args.evaluate:
+        try:
+            evaluation = evaluate(site.catalog, site.curation)
+        except ValueError as error:
+            raise SitegenError(
+                Problem(f"{args.content}/curation", 0, 0, f"too few curated papers to evaluate: {error}",
+                        "curate more papers, in at least two themes")
+            ) from None
+        sys.stdout.write(evaluation_report(evaluation))
+        return 0
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    found = suggestions(site.catalog, site.curation, threshold)
+    sys.stdout.write(suggestions_yaml(found, site.curation, project.content, threshold))
     return 0
 
 

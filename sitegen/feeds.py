@@ -87,7 +87,7 @@ def robots_txt(absolute: Link) -> bytes:
 
 def papers_json(site: Site) -> bytes:
     """Return every paper with all its data: the same bytes as `sitegen papers --json`."""
-    return dumps_papers(paper_record(paper, site.curation) for paper in site.catalog.papers).encode("utf-8")
+    return dumps_papers(paper_record(paper, site.curation, site.learning) for paper in site.catalog.papers).encode("utf-8")
 
 
 def feed_files(site: Site, page_routes: Iterable[str], absolute: Link) -> dict[str, bytes]:

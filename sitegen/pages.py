@@ -15,12 +15,16 @@ from urllib.parse import quote_plus
 
 from sitegen.markup import html_text, md_link, md_text
 from sitegen.model import Paper, Site, Theme
+from sitegen.paper_map import PaperMap, paper_map
 from sitegen.urls import paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
 
 EXCERPT_LENGTH = 240
 RECENT_COUNT = 10
+# A theme page lists an uncurated paper when the classifier's best theme for it is this one
+# with at least this probability (right about 85% of the time in cross-validation).
+THEME_PAGE_CONFIDENCE = 0.3
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -65,6 +69,26 @@ class SuggestedTheme:
 
 
 @dataclass(frozen=True)
+class SuggestedPaper:
+    """An uncurated paper the classifier places in a theme, with its probability."""
+
+    title: str
+    route: str
+    confidence: float
+
+    @property
+    def percent(self) -> str:
+        return f"{round(self.confidence * 100)}%"
+
+
+@dataclass(frozen=True)
+class ThemeExtras:
+    """What a theme page shows around its Markdown body: machine suggestions, labelled so."""
+
+    suggested: tuple[SuggestedPaper, ...]
+
+
+@dataclass(frozen=True)
 class PaperRow:
     """One row of the all-papers table; `sort_date` orders dates without a year last."""
 
@@ -89,6 +113,8 @@ class Page:
     edit_url: str | None = None
     paper: PaperExtras | None = None
     rows: tuple[PaperRow, ...] = ()
+    theme: ThemeExtras | None = None
+    map: PaperMap | None = None
 
     @property
     def markdown_path(self) -> str:
@@ -242,9 +268,11 @@ def build_pages(site: Site, link: Link, absolute: Link, has_map: bool = False) -
     pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
     pages.append(Page(route="search/", template="search.html", title="Search", section="search",
                       description=f"Search the papers of {site.config.title}."))
-    if has_map:
+    found_map = paper_map(site) if has_map else None
+    if found_map is not None:
         pages.append(Page(route="map/", template="map.html", title="Map of the papers", section="map",
-                          description=f"A map of the papers of {site.config.title}."))
+                          description=f"A map of the papers of {site.config.title}, placed by what they are about.",
+                          map=found_map))
     pages.append(Page(route="404.html", template="404.html", title="Page not found", section="",
                       description="This page does not exist."))
     return tuple(sorted(pages, key=lambda page: page.route))
@@ -301,8 +329,11 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]
 def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Page:
     entries = structure.theme_papers[theme.slug]
     count = len(entries)
-    lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), "",
-             f"{count} paper{'' if count == 1 else 's'} in reading order.", ""]
+    lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), ""]
+    keywords = site.learning.keywords_of(theme.slug) if site.learning else ()
+    if keywords:
+        lines += [f"*Distinctive terms, found by machine learning:* {md_text(', '.join(keywords))}.", ""]
+    lines += [f"{count} paper{'' if count == 1 else 's'} in reading order.", ""]
     start = [paper for paper, start_here in entries if start_here]
     more = [paper for paper, start_here in entries if not start_here]
     if start:
@@ -315,7 +346,23 @@ def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Pa
             lines += paper_entry(paper, site, link, "###")
     return Page(route=theme_route(theme.slug), template="theme.html", title=theme.title, section="themes",
                 description=first_paragraph(theme.description)[:300], markdown="\n".join(lines),
-                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"))
+                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"), theme=theme_extras(site, structure, theme))
+
+
+def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras | None:
+    """Return the uncurated papers the classifier confidently suggests for the theme."""
+    learning = site.learning
+    if learning is None:
+        return None
+    suggested = sorted(
+        (
+            SuggestedPaper(structure.papers[paper_id].title, paper_route(paper_id), best[0][1])
+            for paper_id, best in learning.suggested_themes
+            if best and best[0][0] == theme.slug and best[0][1] >= THEME_PAGE_CONFIDENCE and paper_id in structure.papers
+        ),
+        key=lambda suggestion: (-suggestion.confidence, suggestion.title.casefold(), suggestion.route),
+    )
+    return ThemeExtras(suggested=tuple(suggested))
 
 
 def paper_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:

@@ -6,13 +6,19 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sitegen.model import Curation, Paper
+from sitegen.model import Curation, Learning, Paper
 
 
-def paper_record(paper: Paper, curation: Curation | None = None) -> dict[str, Any]:
-    """Return one paper as a plain dict with the documented keys."""
+def paper_record(paper: Paper, curation: Curation | None = None, learning: Learning | None = None) -> dict[str, Any]:
+    """Return one paper as a plain dict with the documented keys.
+
+    `suggested_themes` and `related` come from the machine-learning step; they are empty
+    without it, and `suggested_themes` is always empty for a curated paper.
+    """
     curation = curation or Curation()
+    learning = learning or Learning()
     notes = curation.notes_of(paper.id)
+    curated = curation.themes_of(paper.id)
     return {
         "id": paper.id,
         "title": paper.title,
@@ -22,10 +28,14 @@ def paper_record(paper: Paper, curation: Curation | None = None) -> dict[str, An
         "upvotes": paper.upvotes,
         "links": [{"url": link.url, "kind": link.kind} for link in paper.links],
         "sources": list(paper.sources),
-        "themes": list(curation.themes_of(paper.id)),
+        "themes": list(curated),
         "tags": list(notes.tags),
         "note": notes.note,
         "arxiv": notes.arxiv,
+        "suggested_themes": [] if curated else [
+            {"theme": slug, "confidence": confidence} for slug, confidence in learning.themes_suggested_for(paper.id)
+        ],
+        "related": list(learning.related_to(paper.id)),
     }
 
 

@@ -32,4 +32,4 @@ def test_the_build_benchmark_runs_on_a_tiny_corpus(tmp_path):
     assert set(rows) >= {"fresh build", "no change", "one curation file edited", "one template edited"}
     assert rows["no change"].endswith("| 0 of " + rows["no change"].split(" of ")[-1])
     assert " 0 of " not in rows["one curation file edited"], "the curation edit changed no page"
-    assert "| parse | settings and pages | curation | markdown | templates |" in result.stdout
+    assert "| parse | settings and pages | curation | learning | markdown | templates | search index |" in result.stdout

@@ -18,7 +18,7 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 def representative_pages(site: PublishedSite) -> dict[str, str]:
-    """Home, a theme, a curated paper with a note, a tag and the search page."""
+    """Home, a theme, a curated paper with a note, a tag, the search page and the map."""
     folder = site.folder
     theme = sorted((folder / "themes").glob("*/index.html"))[0].parent.name
     noted = next(path.parent.name for path in sorted((folder / "papers").glob("*/index.html"))
@@ -30,6 +30,7 @@ def representative_pages(site: PublishedSite) -> dict[str, str]:
         "paper": f"{site.url}papers/{noted}/",
         "tag": f"{site.url}tags/{tag}/",
         "search": f"{site.url}search/",
+        "map": f"{site.url}map/",
     }
 
 

@@ -33,10 +33,10 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
     code, printed, errors = build(capsys, content, tmp_path / "site")
     assert code == 0, errors
     assert re.fullmatch(
-        r"Built 10 pages \(22 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
+        r"Built 11 pages \(23 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
     ), printed
     files = tree(tmp_path / "site")
-    for name in ["index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html",
+    for name in ["index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html", "map/index.html",
                  "tags/index.html", "feed.xml", "sitemap.xml", "robots.txt", ".nojekyll", "papers.json",
                  "assets/site.css", "assets/site.js", "assets/search.js", "assets/lunr.min.js",
                  "search/head.json", "search/full.json"]:
