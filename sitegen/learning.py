@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -250,35 +250,93 @@ def map_positions(matrix: csr_matrix) -> np.ndarray:
 # ---- The whole step -----------------------------------------------------------------------
 
 
-def learn(catalog: Catalog, curation: Curation) -> Learning:
-    """Fit everything once and return what the site shows; deterministic for given inputs."""
+def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> Learning:
+    """Fit everything and return what the site shows; deterministic for given inputs.
+
+    Two parts, each cached under a hash of exactly what it reads: related papers and the
+    map read only the papers' text; suggested themes and keywords read the curated
+    placements too. A curation edit refits only the classifier, on cached features.
+    """
+    cache = cache or Cache(None)
     papers = catalog.papers
     if not papers:
         return Learning()
-    found = features(papers)
-    matrix = found.matrix
+    text_key = content_hash("papers' text", *(part for paper in papers for part in (paper.id, paper.title, paper.abstract)))
+    found: list[Features] = []
+
+    def features_once() -> Features:
+        if not found:
+            known = cache.load("features", text_key)
+            found.append(known if isinstance(known, Features) else features(papers))
+            if not isinstance(known, Features):
+                cache.store("features", text_key, found[0])
+        return found[0]
+
+    text = cache.load("learning-text", text_key)
+    if not isinstance(text, TextLearning):
+        text = text_learning(papers, features_once().matrix)
+        cache.store("learning-text", text_key, text)
+    themes_key = content_hash(
+        text_key, *(f"{paper.id}\x1f{'|'.join(curation.themes_of(paper.id))}" for paper in papers),
+        *(theme.slug for theme in curation.themes),
+    )
+    themes = cache.load("learning-themes", themes_key)
+    if not isinstance(themes, ThemeLearning):
+        themes = theme_learning(papers, curation, features_once)
+        cache.store("learning-themes", themes_key, themes)
+    return Learning(
+        related=text.related,
+        suggested_themes=themes.suggested_themes,
+        keywords=themes.keywords,
+        positions=text.positions,
+    )
+
+
+@dataclass(frozen=True)
+class TextLearning:
+    """What the papers' text alone decides: related papers and the map."""
+
+    related: tuple[tuple[str, tuple[str, ...]], ...]
+    positions: tuple[tuple[str, tuple[float, float]], ...]
+
+
+@dataclass(frozen=True)
+class ThemeLearning:
+    """What the curated placements decide: themes suggested for the others, theme keywords."""
+
+    suggested_themes: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    keywords: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def text_learning(papers: Sequence[Paper], matrix: csr_matrix) -> TextLearning:
     neighbours, similarities = nearest(matrix, RELATED_COUNT)
     related = tuple(
         (paper.id, tuple(papers[j].id for j, score in zip(neighbours[i], similarities[i], strict=True) if score > 0))
         for i, paper in enumerate(papers)
     )
+    positions = map_positions(matrix)
+    return TextLearning(
+        related=related,
+        positions=tuple((paper.id, (float(positions[i][0]), float(positions[i][1]))) for i, paper in enumerate(papers)),
+    )
+
+
+def theme_learning(papers: Sequence[Paper], curation: Curation, features_of: Callable[[], Features]) -> ThemeLearning:
     training = training_set(papers, curation)
     suggested: list[tuple[str, tuple[tuple[str, float], ...]]] = []
     keywords: dict[str, tuple[str, ...]] = {}
     if len(set(training.labels)) >= 2:
-        classifier = fit_classifier(matrix, training)
+        found = features_of()
+        classifier = fit_classifier(found.matrix, training)
         uncurated = [i for i, paper in enumerate(papers) if not curation.themes_of(paper.id)]
         if uncurated:
-            probabilities = classifier.predict_proba(matrix[uncurated])
+            probabilities = classifier.predict_proba(found.matrix[uncurated])
             for row, i in enumerate(uncurated):
                 suggested.append((papers[i].id, best_themes(classifier.classes_, probabilities[row])))
-        keywords = theme_keywords(matrix, found.terms, training)
-    positions = map_positions(matrix)
-    return Learning(
-        related=related,
+        keywords = theme_keywords(found.matrix, found.terms, training)
+    return ThemeLearning(
         suggested_themes=tuple(suggested),
         keywords=tuple((theme.slug, keywords.get(theme.slug, ())) for theme in curation.themes),
-        positions=tuple((paper.id, (float(positions[i][0]), float(positions[i][1]))) for i, paper in enumerate(papers)),
     )
 
 
@@ -287,24 +345,9 @@ def best_themes(classes: Sequence[str], probabilities: Sequence[float], count: i
     return tuple((str(classes[k]), round(float(probabilities[k]), 3)) for k in order)
 
 
-def learning_inputs(catalog: Catalog, curation: Curation) -> str:
-    """Return a hash of everything `learn` reads: the papers' text and the curated themes."""
-    parts: list[str] = []
-    for paper in catalog.papers:
-        parts += [paper.id, paper.title, paper.abstract, "\x1f".join(curation.themes_of(paper.id))]
-    parts += [theme.slug for theme in curation.themes]
-    return content_hash("learning", *parts)
-
-
 def cached_learning(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
-    """Return `learn`'s result, fitted again only when the papers or curated themes changed."""
-    key = learning_inputs(catalog, curation)
-    known = cache.load("learning", key)
-    if isinstance(known, Learning):
-        return known
-    learning = learn(catalog, curation)
-    cache.store("learning", key, learning)
-    return learning
+    """Return `learn`'s result, fitting only the parts whose inputs changed since they were cached."""
+    return learn(catalog, curation, cache)
 
 
 # ---- For curators: suggestions and an honest evaluation ------------------------------------

@@ -15,6 +15,8 @@ import yaml
 from scipy.sparse import csr_matrix
 
 import sitegen.learning as learning_module
+
+THEME_LEARNING = learning_module.theme_learning
 from sitegen.build import read_site
 from sitegen.cache import Cache
 from sitegen.cli import main
@@ -263,16 +265,22 @@ def test_learning_is_deterministic():
     assert suggestions(site.catalog, site.curation, 0.3) == suggestions(site.catalog, site.curation, 0.3)
 
 
-def test_learning_is_fitted_once_and_again_only_when_papers_or_themes_change(obvious, tmp_path, monkeypatch):
+def test_learning_is_fitted_once_and_again_only_for_the_parts_whose_inputs_changed(obvious, tmp_path, monkeypatch):
     site = site_of(obvious)
     cache = Cache(tmp_path / "cache")
     first = cached_learning(site.catalog, site.curation, cache)
-    monkeypatch.setattr(learning_module, "learn", lambda *args: pytest.fail("fitted again"))
+    for step in ("features", "text_learning", "theme_learning"):
+        monkeypatch.setattr(learning_module, step, lambda *args, step=step: pytest.fail(f"{step} ran again"))
     assert cached_learning(site.catalog, site.curation, cache) == first
-    monkeypatch.undo()
+    # A placement taken out: the classifier is fitted again, on cached features; the map stays.
+    monkeypatch.setattr(learning_module, "theme_learning", THEME_LEARNING)
     moved = Curation(themes=site.curation.themes, tags=site.curation.tags, placements=site.curation.placements[1:],
                      notes=site.curation.notes)
-    assert cached_learning(site.catalog, moved, cache) != first
+    refitted = cached_learning(site.catalog, moved, cache)
+    assert refitted.positions == first.positions and refitted.related == first.related
+    assert refitted.suggested_themes != first.suggested_themes
+    monkeypatch.undo()
+    assert refitted == learn(site.catalog, moved), "cached parts give what a fit from scratch gives"
 
 
 def test_a_tiny_list_still_builds_a_map_and_related_papers():
