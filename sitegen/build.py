@@ -19,6 +19,7 @@ from sitegen.config import load_config
 from sitegen.curation import load_curation
 from sitegen.errors import Problem, SitegenError
 from sitegen.feeds import feed_files
+from sitegen.fingerprint import Counts, remember_build, summary_line
 from sitegen.freepages import load_free_pages
 from sitegen.markup import to_html
 from sitegen.model import Catalog, Curation, Site
@@ -59,14 +60,12 @@ class BuildResult:
     removed: int = 0
     timings: tuple[tuple[str, float], ...] = ()
 
+    @property
+    def counts(self) -> Counts:
+        return Counts(pages=self.pages, files=self.files, papers=self.papers, themes=self.themes, tags=self.tags)
+
     def summary(self, out: Path) -> str:
-        changes = f"{self.written} written" if self.written != self.files else "all written"
-        if self.removed:
-            changes += f", {self.removed} removed"
-        return (
-            f"Built {self.pages} pages ({self.files} files, {changes}) from {self.papers} papers, "
-            f"{self.themes} themes and {self.tags} tags in {self.seconds:.2f} s into {display(out)}/"
-        )
+        return summary_line(self.counts, self.written, self.removed, self.seconds, out)
 
     def timing_table(self) -> str:
         width = max((len(name) for name, _ in self.timings), default=0)
@@ -257,7 +256,7 @@ def build_site(
         report = write_site(files, out)
         if markdown_dir is not None:
             write_site(markdown_files(pages), markdown_dir)
-    return BuildResult(
+    result = BuildResult(
         pages=len(pages),
         files=len(files),
         papers=len(site.catalog.papers),
@@ -269,3 +268,5 @@ def build_site(
         removed=len(report.removed),
         timings=timings.as_tuple(),
     )
+    remember_build(project, out, base_url, SITEGEN_ROOT, result.counts, [problem.format() for problem in warnings])
+    return result

@@ -279,6 +279,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    if not args.fresh and args.markdown is None and _nothing_to_build(args):
+        return 0
     from sitegen.build import build_site
 
     result = build_site(
@@ -323,6 +325,26 @@ def run_suggest(args: argparse.Namespace) -> int:
     found = suggestions(site.catalog, site.curation, threshold)
     sys.stdout.write(suggestions_yaml(found, site.curation, project.content, threshold))
     return 0
+
+
+def _nothing_to_build(args: argparse.Namespace) -> bool:
+    """Say so and return True when the last build's output is what this build would write."""
+    import time
+
+    from sitegen.fingerprint import summary_line, unchanged_build
+
+    started = time.perf_counter()
+    root = Path(__file__).resolve().parent.parent  # as sitegen.build.SITEGEN_ROOT, without importing it
+    known = unchanged_build(project_from(args), args.out, args.base_url, root)
+    if known is None:
+        return False
+    counts, warnings = known
+    for line in warnings:
+        print(line, file=sys.stderr)
+    print(summary_line(counts, 0, 0, time.perf_counter() - started, args.out, ": nothing changed since the last build"))
+    if args.timings:
+        print("Time per phase: every phase skipped (inputs and output as the last build left them)")
+    return True
 
 
 def run_summary(args: argparse.Namespace) -> int:

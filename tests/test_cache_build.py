@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,3 +118,37 @@ def test_a_corrupted_cache_is_ignored_and_rebuilt(project):
     build(project, "again")
     assert tree(project / "again") == tree(project / "site")
     assert all(entry.read_bytes() != b"\x80\x05 not a pickle" for entry in (project / ".sitegen-cache").glob("*.pickle"))
+
+
+def test_a_rebuild_with_nothing_changed_stops_before_loading_what_a_build_needs(project):
+    build(project, "site")
+    program = (
+        "import sys\nfrom sitegen.cli import main\n"
+        f"code = main(['build', '--content', {str(project / 'content')!r}, '--templates', {str(project / 'templates')!r},"
+        f" '--out', {str(project / 'site')!r}])\n"
+        "print(code, sorted(m for m in ('jinja2', 'markdown', 'sklearn', 'lunr', 'yaml') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert "nothing changed since the last build" in done.stdout
+    assert done.stdout.strip().endswith("0 []")
+
+
+def test_an_output_file_changed_or_removed_by_hand_is_rebuilt(project, capsys):
+    build(project, "site")
+    expected = tree(project / "site")
+    (project / "site" / "robots.txt").write_text("edited by hand\n", encoding="utf-8")
+    (project / "site" / "feed.xml").unlink()
+    capsys.readouterr()
+    build(project, "site")
+    assert " files, 2 written)" in capsys.readouterr().out
+    assert tree(project / "site") == expected
+
+
+def test_the_warnings_of_the_last_build_are_repeated_when_nothing_changed(project, capsys):
+    (project / "content" / "tags.yaml").write_text(
+        (project / "content" / "tags.yaml").read_text(encoding="utf-8") + "  lonely: A tag no paper carries.\n",
+        encoding="utf-8")
+    build(project, "site")
+    first = capsys.readouterr().err
+    build(project, "site")
+    assert "lonely" in first and capsys.readouterr().err == first
