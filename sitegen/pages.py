@@ -8,6 +8,7 @@ document is rendered (sitegen.markup.to_html).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -49,10 +50,11 @@ class Neighbours:
 class PaperExtras:
     """What a paper page shows around its Markdown body."""
 
+    id: str
     neighbours: tuple[Neighbours, ...]
     citation: str
-    related: tuple[NavLink, ...]
-    suggested_themes: tuple[SuggestedTheme, ...]
+    related: tuple[NavLink, ...] = ()  # from machine learning, added by add_learning
+    suggested_themes: tuple[SuggestedTheme, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class SuggestedPaper:
 class ThemeExtras:
     """What a theme page shows around its Markdown body: machine suggestions, labelled so."""
 
+    keywords: tuple[str, ...]
     suggested: tuple[SuggestedPaper, ...]
 
 
@@ -258,6 +261,15 @@ def edit_url(site: Site, content_path: str) -> str:
 
 def build_pages(site: Site, link: Link, absolute: Link, has_map: bool = False) -> tuple[Page, ...]:
     """Return every HTML page of the site, in route order."""
+    return add_learning(text_pages(site, link, absolute), site, has_map)
+
+
+def text_pages(site: Site, link: Link, absolute: Link) -> tuple[Page, ...]:
+    """Return every page without what machine learning adds; no page's Markdown depends on it.
+
+    So the build converts the Markdown while the models are fitted, and `add_learning` then
+    fills in the machine's suggestions around the bodies.
+    """
     structure = Structure.of(site)
     pages = [home_page(site, structure, link)]
     pages += [theme_page(site, structure, theme, link) for theme in structure.themes]
@@ -268,14 +280,50 @@ def build_pages(site: Site, link: Link, absolute: Link, has_map: bool = False) -
     pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
     pages.append(Page(route="search/", template="search.html", title="Search", section="search",
                       description=f"Search the papers of {site.config.title}."))
-    found_map = paper_map(site) if has_map else None
-    if found_map is not None:
-        pages.append(Page(route="map/", template="map.html", title="Map of the papers", section="map",
-                          description=f"A map of the papers of {site.config.title}, placed by what they are about.",
-                          map=found_map))
     pages.append(Page(route="404.html", template="404.html", title="Page not found", section="",
                       description="This page does not exist."))
     return tuple(sorted(pages, key=lambda page: page.route))
+
+
+def add_learning(pages: tuple[Page, ...], site: Site, has_map: bool = False) -> tuple[Page, ...]:
+    """Return the pages with the machine's suggestions: related papers, suggested themes and
+    papers, keywords, and the map page (when the templates have one)."""
+    if site.learning is None:
+        return pages
+    structure = Structure.of(site)
+    themes = {theme_route(theme.slug): theme for theme in structure.themes}
+    found = []
+    for page in pages:
+        if page.paper is not None:
+            page = dataclasses.replace(page, paper=dataclasses.replace(
+                page.paper, **learned_paper_extras(site, structure, page.paper.id)))
+        elif page.route in themes and page.template == "theme.html":
+            page = dataclasses.replace(page, theme=theme_extras(site, structure, themes[page.route]))
+        found.append(page)
+    found_map = paper_map(site) if has_map else None
+    if found_map is not None:
+        found.append(Page(route="map/", template="map.html", title="Map of the papers", section="map",
+                          description=f"A map of the papers of {site.config.title}, placed by what they are about.",
+                          map=found_map))
+    return tuple(sorted(found, key=lambda page: page.route))
+
+
+def learned_paper_extras(site: Site, structure: Structure, paper_id: str) -> dict[str, object]:
+    learning = site.learning
+    if learning is None:
+        return {}
+    return {
+        "related": tuple(
+            NavLink(structure.papers[other].title, paper_route(other))
+            for other in learning.related_to(paper_id)
+            if other in structure.papers
+        ),
+        "suggested_themes": tuple(
+            SuggestedTheme(theme.title, theme_route(theme.slug), confidence)
+            for slug, confidence in learning.themes_suggested_for(paper_id)
+            if (theme := structure.theme(slug)) is not None
+        ),
+    }
 
 
 def home_page(site: Site, structure: Structure, link: Link) -> Page:
@@ -329,11 +377,8 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]
 def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Page:
     entries = structure.theme_papers[theme.slug]
     count = len(entries)
-    lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), ""]
-    keywords = site.learning.keywords_of(theme.slug) if site.learning else ()
-    if keywords:
-        lines += [f"*Distinctive terms, found by machine learning:* {md_text(', '.join(keywords))}.", ""]
-    lines += [f"{count} paper{'' if count == 1 else 's'} in reading order.", ""]
+    lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), "",
+             f"{count} paper{'' if count == 1 else 's'} in reading order.", ""]
     start = [paper for paper, start_here in entries if start_here]
     more = [paper for paper, start_here in entries if not start_here]
     if start:
@@ -346,11 +391,11 @@ def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Pa
             lines += paper_entry(paper, site, link, "###")
     return Page(route=theme_route(theme.slug), template="theme.html", title=theme.title, section="themes",
                 description=first_paragraph(theme.description)[:300], markdown="\n".join(lines),
-                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"), theme=theme_extras(site, structure, theme))
+                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"))
 
 
 def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras | None:
-    """Return the uncurated papers the classifier confidently suggests for the theme."""
+    """Return the theme's distinctive terms and the uncurated papers confidently suggested for it."""
     learning = site.learning
     if learning is None:
         return None
@@ -362,7 +407,7 @@ def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras 
         ),
         key=lambda suggestion: (-suggestion.confidence, suggestion.title.casefold(), suggestion.route),
     )
-    return ThemeExtras(suggested=tuple(suggested))
+    return ThemeExtras(keywords=learning.keywords_of(theme.slug), suggested=tuple(suggested))
 
 
 def paper_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:
@@ -427,22 +472,10 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
     if notes.tags:
         lines += ["## Tags", "", ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags), ""]
     lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in paper_links(paper, notes.arxiv)), ""]
-    learning = site.learning
-    related = tuple(
-        NavLink(structure.papers[other].title, paper_route(other))
-        for other in (learning.related_to(paper.id) if learning else ())
-        if other in structure.papers
-    )
-    suggested = tuple(
-        SuggestedTheme(theme.title, theme_route(theme.slug), confidence)
-        for slug, confidence in (learning.themes_suggested_for(paper.id) if learning else ())
-        if (theme := structure.theme(slug)) is not None
-    )
     extras = PaperExtras(
+        id=paper.id,
         neighbours=neighbours(structure, paper),
         citation=citation(paper, notes.arxiv, absolute(paper_route(paper.id))),
-        related=related,
-        suggested_themes=suggested,
     )
     curated_in = theme_slugs[0] if theme_slugs else None
     return Page(

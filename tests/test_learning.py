@@ -322,7 +322,8 @@ def test_pages_show_machine_suggestions_apart_from_curation(published):
     assert "No curator has placed this paper yet" in page and "% confidence)" in page
     assert "Related papers" in page
     theme = (published.folder / "themes" / "state-space-models" / "index.html").read_text(encoding="utf-8")
-    assert "<em>Distinctive terms, found by machine learning:</em>" in theme and "mamba" in theme
+    assert '<h2 id="machine-heading">What machine learning adds</h2>' in theme
+    assert re.search(r"<strong>Distinctive terms:</strong> [^<]*mamba", theme)
 
 
 def test_the_map_is_the_same_in_two_builds(tmp_path):
