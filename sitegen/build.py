@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -21,14 +22,16 @@ from sitegen.errors import Problem, SitegenError
 from sitegen.feeds import feed_files
 from sitegen.fingerprint import Counts, remember_build, summary_line
 from sitegen.freepages import load_free_pages
-from sitegen.markup import to_html
-from sitegen.model import Catalog, Curation, Site
-from sitegen.pages import Page, build_pages
+from sitegen.markup import to_html_many
+from sitegen.model import Catalog, Curation, Learning, Site
+from sitegen.pages import Page, add_learning, text_pages
+from sitegen.parallel import WORTH_IT, Helper, Pending, map_in_chunks, workers
 from sitegen.project import Project, display
 from sitegen.render import Renderer
 from sitegen.search import LUNR_VERSION, search_files
-from sitegen.urls import Urls, asset_route, output_path
+from sitegen.search import warm_up as warm_search
 from sitegen.timings import Timings
+from sitegen.urls import Urls, asset_route, output_path
 from sitegen.writer import write_site
 
 T = TypeVar("T")
@@ -102,13 +105,6 @@ def read_site(
     return site, problems
 
 
-def with_learning(site: Site, cache: Cache) -> Site:
-    """Add what machine learning suggests: related papers, themes, keywords, the map."""
-    from sitegen.learning import cached_learning
-
-    return dataclasses.replace(site, learning=cached_learning(site.catalog, site.curation, cache))
-
-
 def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None]:
     def read(step: Callable[[], T]) -> T | None:
         try:
@@ -121,14 +117,48 @@ def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None
 
 
 def render_site(
-    site: Site, renderer: Renderer, urls: Urls, timings: Timings | None = None, cache: Cache | None = None
+    site: Site,
+    renderer: Renderer,
+    urls: Urls,
+    timings: Timings | None = None,
+    cache: Cache | None = None,
+    learn: bool = False,
+    helper: Helper | None = None,
 ) -> tuple[tuple[Page, ...], dict[str, bytes]]:
-    """Render every page through its template, and add assets, feeds and the other files."""
+    """Render every page through its template, and add assets, feeds and the other files.
+
+    With `learn`, machine learning adds its suggestions: from the cache, or fitted by
+    `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted.
+    """
     timings, cache = timings or Timings(), cache or Cache(None)
-    has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and bool(site.learning.positions)
     with timings.phase("markdown"):
-        pages = build_pages(site, urls.link, urls.absolute, has_map=has_map)
-        bodies = html_of_pages(pages, cache)
+        pages = text_pages(site, urls.link, urls.absolute)
+        html = known_html(cache)
+        to_convert = sum(1 for page in pages if page.markdown is not None
+                         and hashlib.sha256(page.markdown.encode("utf-8")).hexdigest() not in html)
+    fitting = None
+    if learn and site.learning is None:
+        from sitegen.learning import known_learning  # light: scikit-learn loads only to fit
+
+        known = known_learning(site.catalog, site.curation, cache)
+        if known is not None:
+            site = dataclasses.replace(site, learning=known)
+        elif helper is not None:
+            fitting = helper.run(_learn, site.catalog, site.curation, cache)
+        else:
+            fitting = Pending(lambda: _learn(site.catalog, site.curation, cache))
+    if helper is not None and fitting is None:
+        helper.close()  # started in case a fit was needed; it is not
+    with workers(to_convert >= WORTH_IT) as pool, timings.phase("markdown"):
+        bodies = html_of_pages(pages, cache, pool, html)
+    if fitting is not None:
+        if fitting.busy():
+            with timings.phase("search index"):
+                warm_search(site)  # most of the index's work does not depend on the fit
+        with timings.phase("learning"):  # what is left of the fit once the rest is done
+            site = dataclasses.replace(site, learning=fitting.result())
+    has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and bool(site.learning.positions)
+    pages = add_learning(pages, site, has_map)
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
     files: dict[str, bytes] = {}
     with timings.phase("templates"):
@@ -155,29 +185,40 @@ def render_site(
     return pages, files
 
 
-def html_of_pages(pages: tuple[Page, ...], cache: Cache) -> dict[str, str]:
+def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
+    from sitegen.learning import learn
+
+    return learn(catalog, curation, cache)
+
+
+HTML_KEY = content_hash("html of pages")
+
+
+def known_html(cache: Cache) -> dict[str, str]:
+    """Return the cached HTML of Markdown documents, by the documents' hash."""
+    known = cache.load("html", HTML_KEY)
+    return known if isinstance(known, dict) else {}
+
+
+def html_of_pages(
+    pages: tuple[Page, ...], cache: Cache, pool: Executor | None = None, known: dict[str, str] | None = None
+) -> dict[str, str]:
     """Return each page's Markdown as sanitized HTML, converting only documents not seen before.
 
     Markdown conversion is most of a build's time; after an edit, most pages' documents are
     unchanged. The cache maps a hash of each document to its HTML (the code's fingerprint in
     the key covers the converter and the sanitizer), and keeps only the current pages.
     """
-    key = content_hash("html of pages")
-    known = cache.load("html", key)
-    known = known if isinstance(known, dict) else {}
-    converted: dict[str, str] = {}
-    bodies: dict[str, str] = {}
-    for page in pages:
-        if page.markdown is None:
-            continue
-        digest = hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
-        html = converted.get(digest)
-        if html is None:
-            html = known[digest] if digest in known else to_html(page.markdown)
-            converted[digest] = html
-        bodies[page.route] = html
+    known = known_html(cache) if known is None else known
+    digests = {page.route: hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
+               for page in pages if page.markdown is not None}
+    sources = {digest: page.markdown for page in pages if page.markdown is not None
+               and (digest := digests[page.route]) not in known}
+    fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values())), strict=True))
+    converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
+    bodies = {route: converted[digest] for route, digest in digests.items()}
     if converted.keys() != known.keys():
-        cache.store("html", key, converted)
+        cache.store("html", HTML_KEY, converted)
     return bodies
 
 
@@ -237,21 +278,25 @@ def build_site(
     base_url: str | None = None,
     markdown_dir: Path | None = None,
     fresh: bool = False,
+    helper: Helper | None = None,
 ) -> BuildResult:
     """Build the whole site into `out`, leaving the previous site untouched on any error.
 
     `fresh` ignores what the cache holds (and refills it), for timing a build from scratch.
+    `helper` fits the models if they must be (see `learning_helper`); one is started if none
+    is given.
     """
     started = time.perf_counter()
-    timings, cache = Timings(), cache_for(project, fresh)
-    renderer = Renderer(project.templates)
-    site, warnings = read_site(project, base_url, timings, cache)
-    with timings.phase("learning"):
-        site = with_learning(site, cache)
-    urls = Urls.from_base_url(site.config.base_url)
-    if markdown_dir is not None:
-        check_markdown_folder(markdown_dir)
-    pages, files = render_site(site, renderer, urls, timings, cache)
+    from sitegen.learning import learning_helper
+
+    with helper or learning_helper() as helper:
+        timings, cache = Timings(), cache_for(project, fresh)
+        renderer = Renderer(project.templates)
+        site, warnings = read_site(project, base_url, timings, cache)
+        urls = Urls.from_base_url(site.config.base_url)
+        if markdown_dir is not None:
+            check_markdown_folder(markdown_dir)
+        pages, files = render_site(site, renderer, urls, timings, cache, learn=True, helper=helper)
     with timings.phase("write"):
         report = write_site(files, out)
         if markdown_dir is not None:

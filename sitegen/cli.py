@@ -281,11 +281,13 @@ def _count(number: int, noun: str) -> str:
 def run_build(args: argparse.Namespace) -> int:
     if not args.fresh and args.markdown is None and _nothing_to_build(args):
         return 0
-    from sitegen.build import build_site
+    from sitegen.learning import learning_helper
 
-    result = build_site(
-        project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown, fresh=args.fresh
-    )
+    with learning_helper() as helper:  # first: it loads scikit-learn while the rest is read
+        from sitegen.build import build_site
+
+        result = build_site(project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown,
+                            fresh=args.fresh, helper=helper)
     report(list(result.warnings))
     print(result.summary(args.out))
     if args.timings:

@@ -59,3 +59,6 @@ class SitegenError(Exception):
     def __init__(self, problems: list[Problem] | Problem) -> None:
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
+
+    def __reduce__(self) -> tuple[type[SitegenError], tuple[list[Problem]]]:
+        return (SitegenError, (self.problems,))  # so a worker process can send it back whole

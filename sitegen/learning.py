@@ -25,6 +25,7 @@ from sitegen.catalog import GREEK_NAMES
 from sitegen.model import Catalog, Curation, Learning, Paper
 
 if TYPE_CHECKING:
+    from sitegen.parallel import Helper
     import numpy as np
     from scipy.sparse import csr_matrix
 
@@ -41,6 +42,29 @@ BLOCK_CELLS = 4_000_000  # similarities computed at once: rows per block x paper
 _WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")
 _HYPHEN = re.compile(r"[-\u2010\u2011]")
 _ACRONYM_PLURAL = re.compile(r"[A-Z][A-Za-z0-9]*[A-Z]s")  # LLMs, SSMs, GNNs, LoRAs
+
+
+LIBRARIES = ("sklearn", "scipy")  # what fitting loads; `load_libraries` imports all of it
+
+
+def load_libraries() -> None:
+    """Import what fitting needs: about a second, most of it scikit-learn importing SciPy."""
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.manifold  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+
+
+def learning_helper() -> Helper:
+    """Start a helper process loading scikit-learn, in case this build must fit the models.
+
+    Whether it must is known only once the content is read, and the import alone takes about
+    a second: started first, the helper loads it on another core meanwhile.
+    """
+    from sitegen.parallel import Helper
+
+    return Helper(load_libraries, modules=LIBRARIES)
 
 
 def _stop_words() -> frozenset[str]:
@@ -67,17 +91,21 @@ def tokenize(text: str, stop_words: frozenset[str] = frozenset()) -> list[str]:
     "LoRA-based SSMs" gives lora, based, lora-based, ssm; "μP" gives mup; "GPT-4" gives
     gpt and gpt-4. Numbers alone, one-letter words and stop words are dropped.
     """
-    terms = []
-    for match in _WORD.finditer(text):
-        words = _HYPHEN.split(match.group())
-        parts = [normalize_word(word) for word in words]
-        terms += [
-            part for word, part in zip(words, parts, strict=True)
-            if len(part) > 1 and not part.isdigit() and part not in stop_words and word.casefold() not in stop_words
-        ]
-        if len(parts) > 1:
-            terms.append("-".join(parts))
-    return terms
+    return [term for word in _WORD.findall(text) for term in _word_terms(word, stop_words)]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_terms(word: str, stop_words: frozenset[str]) -> tuple[str, ...]:
+    # Most words recur across abstracts: each distinct one is worked out once.
+    words = _HYPHEN.split(word)
+    parts = [normalize_word(word) for word in words]
+    terms = [
+        part for word, part in zip(words, parts, strict=True)
+        if len(part) > 1 and not part.isdigit() and part not in stop_words and word.casefold() not in stop_words
+    ]
+    if len(parts) > 1:
+        terms.append("-".join(parts))
+    return tuple(terms)
 
 
 def paper_terms(paper: Paper, stop_words: frozenset[str] = frozenset()) -> list[str]:
@@ -140,7 +168,7 @@ def fit_classifier(matrix: csr_matrix, training: TrainingSet) -> Any:
 
     # Weak regularisation: the probabilities come out closest to how often the top theme is
     # right in cross-validation (see `sitegen suggest --evaluate`).
-    classifier = LogisticRegression(C=300, max_iter=5000, random_state=SEED)
+    classifier = LogisticRegression(C=300, solver="newton-cg", max_iter=5000, random_state=SEED)
     return classifier.fit(matrix[list(training.rows)], list(training.labels))
 
 
@@ -234,7 +262,7 @@ def map_positions(matrix: csr_matrix) -> np.ndarray:
     reduced = normalize(reduced)
     sample = np.unique(np.linspace(0, papers - 1, min(papers, MAP_SAMPLE)).astype(np.int64))
     tsne = TSNE(n_components=2, perplexity=min(30.0, (len(sample) - 1) / 3), init="pca", random_state=SEED,
-                learning_rate="auto", metric="cosine", max_iter=500)
+                learning_rate="auto", metric="cosine", max_iter=400)
     placed = tsne.fit_transform(reduced[sample])
     positions = np.zeros((papers, 2))
     positions[sample] = placed
@@ -261,7 +289,7 @@ def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> L
     papers = catalog.papers
     if not papers:
         return Learning()
-    text_key = content_hash("papers' text", *(part for paper in papers for part in (paper.id, paper.title, paper.abstract)))
+    text_key, themes_key = learning_keys(catalog, curation)
     found: list[Features] = []
 
     def features_once() -> Features:
@@ -276,10 +304,6 @@ def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> L
     if not isinstance(text, TextLearning):
         text = text_learning(papers, features_once().matrix)
         cache.store("learning-text", text_key, text)
-    themes_key = content_hash(
-        text_key, *(f"{paper.id}\x1f{'|'.join(curation.themes_of(paper.id))}" for paper in papers),
-        *(theme.slug for theme in curation.themes),
-    )
     themes = cache.load("learning-themes", themes_key)
     if not isinstance(themes, ThemeLearning):
         themes = theme_learning(papers, curation, features_once)
@@ -290,6 +314,29 @@ def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> L
         keywords=themes.keywords,
         positions=text.positions,
     )
+
+
+def learning_keys(catalog: Catalog, curation: Curation) -> tuple[str, str]:
+    """Return the cache keys of the two parts: the papers' text, and that plus the placements."""
+    text_key = content_hash("papers' text", *(part for paper in catalog.papers
+                                              for part in (paper.id, paper.title, paper.abstract)))
+    themes_key = content_hash(
+        text_key, *(f"{paper.id}\x1f{'|'.join(curation.themes_of(paper.id))}" for paper in catalog.papers),
+        *(theme.slug for theme in curation.themes),
+    )
+    return text_key, themes_key
+
+
+def known_learning(catalog: Catalog, curation: Curation, cache: Cache) -> Learning | None:
+    """Return the learning from the cache when both parts are there, without fitting anything."""
+    if not catalog.papers:
+        return Learning()
+    text_key, themes_key = learning_keys(catalog, curation)
+    text, themes = cache.load("learning-text", text_key), cache.load("learning-themes", themes_key)
+    if isinstance(text, TextLearning) and isinstance(themes, ThemeLearning):
+        return Learning(related=text.related, suggested_themes=themes.suggested_themes,
+                        keywords=themes.keywords, positions=text.positions)
+    return None
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,12 @@ to three decimals; packing makes the head index about a third of its gzipped siz
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sitegen.cache import Cache, content_hash
 from sitegen.model import Site
@@ -106,23 +108,36 @@ def term_frequencies(documents: Sequence[SearchDocument], fields: Sequence[str])
     These are the counts lunr's Builder.add keeps. The pipeline (trimmer, stop word filter,
     stemmer) treats each token alone, so each distinct token is run through it once.
     """
-    from lunr import get_default_builder  # imported only when an index is built
-    from lunr.token import Token
-
-    pipeline = get_default_builder().pipeline
-    terms_of: dict[str, tuple[str, ...]] = {}
     counts: list[list[dict[str, int]]] = [[] for _ in fields]
     for document in documents:
         values = asdict(document)
         for position, name in enumerate(fields):
             found: dict[str, int] = {}
             for text in tokens(values[name]):
-                if text not in terms_of:
-                    terms_of[text] = tuple(str(term) for term in pipeline.run([Token(text)]))
-                for term in terms_of[text]:
+                for term in lunr_terms(text):
                     found[term] = found.get(term, 0) + 1
             counts[position].append(found)
     return counts
+
+
+def warm_up(site: Site) -> None:
+    """Run lunr's pipeline over the papers' words ahead of time (a build does while it waits)."""
+    term_frequencies(search_documents(site), [name for name, _ in FIELDS])
+
+
+@functools.lru_cache(maxsize=1_000_000)
+def lunr_terms(token: str) -> tuple[str, ...]:
+    """Return what lunr's default pipeline makes of a token; each distinct token is run once."""
+    from lunr.token import Token
+
+    return tuple(str(term) for term in _pipeline().run([Token(token)]))
+
+
+@functools.cache
+def _pipeline() -> Any:
+    from lunr import get_default_builder  # imported only when an index is built
+
+    return get_default_builder().pipeline
 
 
 def tokens(text: str) -> list[str]:

@@ -166,3 +166,24 @@ def test_a_failed_build_leaves_the_previous_site_and_no_temporary_folder(tmp_pat
     assert "not UTF-8" in errors and "the key 'author' is missing" in errors, "problems are collected"
     assert tree(tmp_path / "site") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site"]
+
+
+def test_a_site_fitted_in_a_helper_process_is_the_one_fitted_in_this_process(tmp_path):
+    import subprocess
+    import sys
+
+    from sitegen.build import build_site
+    from sitegen.learning import load_libraries
+    from sitegen.parallel import Helper
+    from sitegen.project import Project
+
+    from .conftest import CONTENT
+
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    command = [sys.executable, "-m", "sitegen", "build", "--fresh", "--content", str(content),
+               "--templates", str(TEMPLATES), "--out", str(tmp_path / "helped")]
+    subprocess.run(command, check=True, capture_output=True)  # a new process: the helper forks and fits
+    here = Helper(load_libraries, modules=("sitegen",))  # sitegen is loaded here: never forks
+    assert not here.forked
+    build_site(Project(content, TEMPLATES), tmp_path / "here", fresh=True, helper=here)
+    assert tree(tmp_path / "helped") == tree(tmp_path / "here")

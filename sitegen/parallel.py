@@ -1,0 +1,199 @@
+"""The machine's other cores, for the two slow and independent steps of a build.
+
+Fitting the models and converting the Markdown of every page do not depend on each other
+(no page's Markdown depends on learning). A `Helper` is a process forked as the build
+starts: it imports scikit-learn (about a second by itself) while this process reads the
+content, then fits. A pool of forked workers shares the Markdown meanwhile. Results are the
+same as in one process, in the same order; without fork or a second core, everything runs
+in this process.
+
+Forking is safe only before this process has used scikit-learn: its OpenMP runtime (GNU
+libgomp) is not fork-safe, and a child that calls into it after the parent did can hang. So
+a helper is forked only when scikit-learn is not loaded here; the Markdown workers never
+call into it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+WORTH_IT = 300  # below this many documents or papers, starting workers costs more than it saves
+WORKER_NICENESS = 19  # Markdown workers yield to the helper, whose result the build waits for
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # what this process may use, in a container too
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return cores() >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextmanager
+def workers(wanted: bool) -> Iterator[Executor | None]:
+    """Yield a pool of forked workers when wanted and possible (several cores, fork), else None."""
+    if not wanted or not can_fork():
+        yield None
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=cores(), mp_context=multiprocessing.get_context("fork"), initializer=_be_nice
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _be_nice() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle, not a worker's
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not allowed here: the workers simply share the cores evenly
+        pass
+
+
+def map_in_chunks(pool: Executor | None, function: Callable[[Sequence[T]], list[R]], items: Sequence[T]) -> list[R]:
+    """Apply `function` to chunks of `items` (in the pool, when there is one); keep the order."""
+    if pool is None or len(items) < WORTH_IT:
+        return function(items)
+    size = max(1, len(items) // (4 * cores()))  # small chunks: a worker slowed by the helper takes few
+    chunks = [items[start:start + size] for start in range(0, len(items), size)]
+    return [result for chunk in pool.map(function, chunks) for result in chunk]
+
+
+class Pending(Generic[R]):
+    """A result on its way; `result()` waits for it (or computes it here, if no helper could)."""
+
+    def __init__(self, wait: Callable[[], R], busy: Callable[[], bool] = lambda: False) -> None:
+        self._wait = wait
+        self._busy = busy
+
+    def result(self) -> R:
+        return self._wait()
+
+    def busy(self) -> bool:
+        """Return True while another process is still working on it: time to do something else."""
+        return self._busy()
+
+
+class Helper:
+    """A forked process that does its slow imports at once and runs one job sent later.
+
+    `warm_up` runs in the child as soon as it is forked. `run(function, *args)` sends the job
+    (pickled: `function` must be a module-level function); `close()` ends a helper that got
+    no job. If no helper could be started, or it died, the job runs in this process.
+    """
+
+    def __init__(self, warm_up: Callable[[], None], modules: Sequence[str] = ()) -> None:
+        self._connection: Connection | None = None
+        self._process: Any = None
+        if not can_fork() or any(module in sys.modules for module in modules):
+            return
+        context = multiprocessing.get_context("fork")
+        mine, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(theirs, warm_up), daemon=True)
+        self._process.start()
+        theirs.close()
+        self._connection = mine
+
+    @property
+    def forked(self) -> bool:
+        return self._process is not None
+
+    def run(self, function: Callable[..., R], *args: Any) -> Pending[R]:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return Pending(lambda: function(*args))
+        try:
+            connection.send((function, args))
+        except (OSError, ValueError):  # the helper is gone: do the work here
+            self.close()
+            return Pending(lambda: function(*args))
+
+        def wait() -> R:
+            try:
+                outcome, value = connection.recv()
+            except (EOFError, OSError):  # the helper died (killed, out of memory): do it here
+                outcome, value = "lost", None
+            finally:
+                connection.close()
+                self._join()
+            if outcome == "error":
+                raise value
+            return function(*args) if outcome == "lost" else value
+
+        def busy() -> bool:
+            try:
+                return not connection.closed and not connection.poll()
+            except (OSError, ValueError):
+                return False
+
+        return Pending(wait, busy)
+
+    def close(self) -> None:
+        """End the helper; one that got no job is stopped at once, even in the middle of its imports."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+            if self._process is not None:
+                self._process.kill()
+        self._join()
+
+    def _join(self) -> None:
+        if self._process is not None:
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+            self._process = None
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _serve(connection: Connection, warm_up: Callable[[], None]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this process
+    # Receive the job while warming up: the parent's send must not wait for the imports.
+    jobs: list[Any] = []
+    receiver = threading.Thread(target=lambda: jobs.append(_receive(connection)), daemon=True)
+    receiver.start()
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up: the job runs and fails, or succeeds, on its own
+        pass
+    receiver.join()
+    if jobs[0] is None:  # the parent ended, or sent nothing
+        return
+    function, args = jobs[0]
+    try:
+        reply: tuple[str, Any] = ("done", function(*args))
+    except Exception as error:  # noqa: BLE001 - every failure goes back to the parent, raised there
+        reply = ("error", error)
+    try:
+        connection.send(reply)
+    except Exception:  # noqa: BLE001 - an unpicklable error: say what it was
+        connection.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+
+
+def _receive(connection: Connection) -> Any:
+    try:
+        return connection.recv()
+    except (EOFError, OSError):
+        return None

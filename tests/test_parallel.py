@@ -1,0 +1,94 @@
+"""The helper process and the worker pool give what one process would, and fail like it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from sitegen.errors import Problem, SitegenError
+from sitegen.parallel import Helper, can_fork, map_in_chunks, workers
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="needs fork and two cores")
+
+
+def warm() -> None:
+    time.sleep(0.05)  # as if importing a large library
+
+
+def pid_and_sum(numbers: list[int]) -> tuple[int, int]:
+    return os.getpid(), sum(numbers)
+
+
+def fail(path: str) -> None:
+    raise SitegenError(Problem(path, 3, 1, "broken", "fix it"))
+
+
+def die_unless_in(pid: int) -> str:
+    if os.getpid() != pid:
+        os._exit(9)  # as if killed, or out of memory: the parent must not hang or lose the work
+    return "done here"
+
+
+def double_all(items: list[int]) -> list[int]:
+    return [item * 2 for item in items]
+
+
+@needs_fork
+def test_a_helper_runs_the_job_in_another_process():
+    with Helper(warm) as helper:
+        assert helper.forked
+        pending = helper.run(pid_and_sum, [1, 2, 3])
+        pid, total = pending.result()
+    assert total == 6
+    assert pid != os.getpid()
+
+
+@needs_fork
+def test_an_error_in_the_helper_is_raised_here_whole():
+    with Helper(warm) as helper, pytest.raises(SitegenError) as raised:
+        helper.run(fail, "content/curation/x.yaml").result()
+    assert raised.value.problems == [Problem("content/curation/x.yaml", 3, 1, "broken", "fix it")]
+
+
+def test_a_helper_that_dies_leaves_the_job_to_this_process():
+    with Helper(warm) as helper:
+        assert helper.run(die_unless_in, os.getpid()).result() == "done here"
+
+
+@needs_fork
+def test_a_helper_given_no_job_is_stopped_at_once_even_while_warming_up():
+    started = time.perf_counter()
+    with Helper(lambda: time.sleep(30)) as helper:
+        assert helper.forked
+    assert time.perf_counter() - started < 5
+
+
+def test_no_helper_is_forked_once_the_named_libraries_are_loaded_here():
+    # scikit-learn's OpenMP runtime is not fork-safe once used: the job then runs here.
+    with Helper(warm, modules=("os",)) as helper:
+        assert not helper.forked
+        pid, total = helper.run(pid_and_sum, [4, 5]).result()
+    assert (pid, total) == (os.getpid(), 9)
+
+
+@needs_fork
+def test_a_busy_helper_says_so_until_its_result_is_in():
+    with Helper(warm) as helper:
+        pending = helper.run(pid_and_sum, [1])
+        assert pending.busy()  # still warming up
+        deadline = time.perf_counter() + 10
+        while pending.busy() and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        assert not pending.busy()
+        assert pending.result()[1] == 1
+
+
+def test_work_shared_among_workers_comes_back_in_order():
+    items = list(range(1000))
+    with workers(True) as pool:
+        assert map_in_chunks(pool, double_all, items) == [item * 2 for item in items]
+    with workers(False) as pool:
+        assert pool is None
+        assert map_in_chunks(pool, double_all, items[:5]) == [0, 2, 4, 6, 8]
