@@ -26,6 +26,16 @@ from sitegen.model import Entry  # noqa: E402
 PAPERS_PER_LISTING = 5_000
 
 
+class CuratorDumper(yaml.SafeDumper):
+    """Write notes as curators do: a literal block (`note: |`), not a quoted scalar."""
+
+
+CuratorDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
+)
+
+
 def copy_title(title: str, copy: int) -> str:
     return title if copy == 0 else f"Copy {copy}: {title}"
 
@@ -80,7 +90,7 @@ def make_corpus(count: int, out: Path, content: Path = REPO / "content") -> Path
                         clone.pop("start_here", None)
                     placed.append(clone)
             header = path.read_text("utf-8").splitlines()[0]
-            body = yaml.safe_dump({"papers": placed}, sort_keys=False, allow_unicode=True, width=100)
+            body = yaml.dump({"papers": placed}, Dumper=CuratorDumper, sort_keys=False, allow_unicode=True, width=100)
             (out / "curation" / path.name).write_text(header + "\n" + body, "utf-8")
     return out
 

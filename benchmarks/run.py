@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.corpus import make_corpus  # noqa: E402
 from sitegen.catalog import load_catalog  # noqa: E402
 
-SCENARIOS = ("fresh build", "no change", "one curation file edited", "one template edited")
+SCENARIOS = ("fresh build", "no change", "one note edited", "one placement removed", "one template edited")
 
 
 @dataclass
@@ -60,16 +61,59 @@ class Result:
 
 
 def measure(command: list[str], cwd: Path | None = None) -> Run:
-    """Run a command to completion; return its wall time and its own peak memory."""
+    """Run a command to completion; return its wall time and the peak memory of its processes.
+
+    A build forks helpers, so the peak is that of the whole process tree: the sum of each
+    process's proportional set size (shared pages counted once), sampled every 100 ms on
+    Linux, and never less than the largest single process's peak resident size.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0]
+    sampler = threading.Thread(target=sample_tree, args=(process.pid, peak), daemon=True)
+    sampler.start()
     output = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
+    sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output}")
-    return Run(seconds, usage.ru_maxrss / 1024, output)
+    return Run(seconds, max(peak[0], usage.ru_maxrss) / 1024, output)
+
+
+def sample_tree(pid: int, peak: list[int]) -> None:
+    """Keep in peak[0] the largest total memory (KB) of `pid` and its descendants while it runs."""
+    while Path(f"/proc/{pid}/stat").exists():
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z"):
+                return  # finished: waiting to be reaped
+        except OSError:
+            return
+        peak[0] = max(peak[0], sum(pss_kb(each) for each in tree(pid)))
+        time.sleep(0.1)
+
+
+def tree(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending += [int(child) for child in children.read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def pss_kb(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) if match else 0
 
 
 def sitegen_build(content: Path, templates: Path, out: Path, *options: str) -> Run:
@@ -100,6 +144,9 @@ def prepare(size: int, work: Path) -> tuple[Path, Path]:
     return content, work / "templates"
 
 
+NOTE = re.compile(r"^( *note: \|\n +)(\(Edited\.\) )?", re.MULTILINE)
+
+
 def toggle(path: Path, old: str, new: str) -> None:
     """Edit a file back and forth between runs, so every run sees a real change."""
     text = path.read_text(encoding="utf-8")
@@ -119,9 +166,18 @@ def bench_sitegen(size: int, work: Path, runs: int) -> Result:
         edited = curation.read_text(encoding="utf-8") == shorter
         curation.write_text(original if edited else shorter, encoding="utf-8")
 
+    # A curator rewording a note: the placements stay, so nothing is fitted again.
+    noted = next(path for path in sorted((content / "curation").glob("*.yaml"))
+                 if NOTE.search(path.read_text(encoding="utf-8")))
+
+    def edit_note() -> None:  # add "(Edited.) " before the first note's text, or take it away
+        text = noted.read_text(encoding="utf-8")
+        noted.write_text(NOTE.sub(lambda m: m[1] + ("" if m[2] else "(Edited.) "), text, count=1), encoding="utf-8")
+
     edits: dict[str, Callable[[], None]] = {
         "no change": lambda: None,
-        "one curation file edited": edit_curation,
+        "one note edited": edit_note,
+        "one placement removed": edit_curation,
         "one template edited": lambda: toggle(templates / "base.html", "</footer>", "<!-- edited --></footer>"),
     }
     for _ in range(runs):
@@ -210,7 +266,8 @@ def median(values: list[float]) -> float:
 
 
 def report(results: list[Result], runs: int, notes: list[str]) -> str:
-    lines = [f"Medians of {runs} run{'s' if runs != 1 else ''} per figure; wall time and peak memory of each build process.", ""]
+    plural = "s" if runs != 1 else ""
+    lines = [f"Medians of {runs} run{plural} per figure; wall time, and peak memory of each build's processes together.", ""]
     lines += ["| papers | build | time | peak memory | files written |", "|---:|---|---:|---:|---:|"]
     for result in results:
         for scenario in SCENARIOS:
