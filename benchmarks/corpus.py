@@ -27,7 +27,10 @@ PAPERS_PER_LISTING = 5_000
 
 
 class CuratorDumper(yaml.SafeDumper):
-    """Write notes as curators do: a literal block (`note: |`), not a quoted scalar."""
+    """Write curation as curators do: notes as literal blocks (`note: |`), no anchors."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 CuratorDumper.add_representer(

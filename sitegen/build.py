@@ -28,8 +28,7 @@ from sitegen.pages import Page, add_learning, text_pages
 from sitegen.parallel import WORTH_IT, Helper, Pending, map_in_chunks, workers
 from sitegen.project import Project, display
 from sitegen.render import Renderer
-from sitegen.search import LUNR_VERSION, search_files
-from sitegen.search import warm_up as warm_search
+from sitegen.search import LUNR_VERSION, Counted, count_ahead, search_files
 from sitegen.timings import Timings
 from sitegen.urls import Urls, asset_route, output_path
 from sitegen.writer import write_site
@@ -149,14 +148,21 @@ def render_site(
             fitting = Pending(lambda: _learn(site.catalog, site.curation, cache))
     if helper is not None and fitting is None:
         helper.close()  # started in case a fit was needed; it is not
+    ahead: list[Counted] = []
+
+    def count_search_terms() -> None:  # all the index needs but the fit's suggestions
+        ahead.append(count_ahead(site))
+
     with workers(to_convert >= WORTH_IT) as pool, timings.phase("markdown"):
-        bodies = html_of_pages(pages, cache, pool, html)
+        bodies = html_of_pages(pages, cache, pool, html, meanwhile=count_search_terms if fitting else None)
     if fitting is not None:
-        if fitting.busy():
+        if fitting.busy() and not ahead:
             with timings.phase("search index"):
-                warm_search(site)  # most of the index's work does not depend on the fit
+                count_search_terms()
         with timings.phase("learning"):  # what is left of the fit once the rest is done
             site = dataclasses.replace(site, learning=fitting.result())
+    with timings.phase("search index"):
+        search = search_files(site, cache, ahead.pop() if ahead else None)
     has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and bool(site.learning.positions)
     pages = add_learning(pages, site, has_map)
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
@@ -175,8 +181,7 @@ def render_site(
                 asset=lambda name: urls.link(asset_route(name)),
             )
             files[output_path(page.route)] = html.encode("utf-8")
-    with timings.phase("search index"):
-        files.update(search_files(site, cache))
+    files.update(search)
     with timings.phase("feeds and assets"):
         files.update(read_assets(renderer.folder / ASSETS_FOLDER))
         files[asset_route(LUNR_SCRIPT)] = read_lunr_script(renderer.folder)
@@ -201,7 +206,11 @@ def known_html(cache: Cache) -> dict[str, str]:
 
 
 def html_of_pages(
-    pages: tuple[Page, ...], cache: Cache, pool: Executor | None = None, known: dict[str, str] | None = None
+    pages: tuple[Page, ...],
+    cache: Cache,
+    pool: Executor | None = None,
+    known: dict[str, str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, str]:
     """Return each page's Markdown as sanitized HTML, converting only documents not seen before.
 
@@ -214,7 +223,7 @@ def html_of_pages(
                for page in pages if page.markdown is not None}
     sources = {digest: page.markdown for page in pages if page.markdown is not None
                and (digest := digests[page.route]) not in known}
-    fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values())), strict=True))
+    fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile), strict=True))
     converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
     bodies = {route: converted[digest] for route, digest in digests.items()}
     if converted.keys() != known.keys():

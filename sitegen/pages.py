@@ -466,7 +466,8 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         for slug in theme_slugs:
             theme = structure.theme(slug)
             if theme is not None:
-                starts = any(p.id == paper.id and s for p, s in structure.theme_papers[slug])
+                position = structure.positions[slug].get(paper.id)
+                starts = position is not None and structure.theme_papers[slug][position][1]
                 lines.append(f"- {md_link(theme.title, link(theme_route(slug)))}" + (" (start here)" if starts else ""))
         lines.append("")
     if notes.tags:

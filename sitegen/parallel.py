@@ -66,13 +66,24 @@ def _be_nice() -> None:
         pass
 
 
-def map_in_chunks(pool: Executor | None, function: Callable[[Sequence[T]], list[R]], items: Sequence[T]) -> list[R]:
-    """Apply `function` to chunks of `items` (in the pool, when there is one); keep the order."""
+def map_in_chunks(
+    pool: Executor | None,
+    function: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    meanwhile: Callable[[], object] | None = None,
+) -> list[R]:
+    """Apply `function` to chunks of `items` (in the pool, when there is one); keep the order.
+
+    `meanwhile` is work for this process while the workers are busy; it runs only then.
+    """
     if pool is None or len(items) < WORTH_IT:
         return function(items)
     size = max(1, len(items) // (4 * cores()))  # small chunks: a worker slowed by the helper takes few
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
-    return [result for chunk in pool.map(function, chunks) for result in chunk]
+    results = pool.map(function, chunks)  # every chunk is submitted at once
+    if meanwhile is not None:
+        meanwhile()
+    return [result for chunk in results for result in chunk]
 
 
 class Pending(Generic[R]):

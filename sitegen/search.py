@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
+from itertools import chain, repeat
+from operator import sub
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sitegen.cache import Cache, content_hash
@@ -102,27 +105,45 @@ def _plain(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def term_frequencies(documents: Sequence[SearchDocument], fields: Sequence[str]) -> list[list[dict[str, int]]]:
+FIELD_NAMES = tuple(name for name, _ in FIELDS)  # HEAD_FIELDS come first
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Search documents and their term counts ([field][doc] -> term counts, FIELD_NAMES order)."""
+
+    documents: tuple[SearchDocument, ...]
+    counts: list[list[dict[str, int]]]
+
+
+def term_frequencies(documents: Sequence[SearchDocument], earlier: Counted | None = None) -> list[list[dict[str, int]]]:
     """Run each field of each document through lunr's pipeline; return [field][doc] -> term counts.
 
     These are the counts lunr's Builder.add keeps. The pipeline (trimmer, stop word filter,
-    stemmer) treats each token alone, so each distinct token is run through it once.
+    stemmer) treats each token alone, so each distinct token is run through it once. Fields
+    whose text is as in `earlier` (counted ahead, see `count_ahead`) keep their counts.
     """
-    counts: list[list[dict[str, int]]] = [[] for _ in fields]
-    for document in documents:
-        values = asdict(document)
-        for position, name in enumerate(fields):
+    same = earlier is not None and [d.id for d in earlier.documents] == [d.id for d in documents]
+    counts: list[list[dict[str, int]]] = [[] for _ in FIELD_NAMES]
+    for index, document in enumerate(documents):
+        for position, name in enumerate(FIELD_NAMES):
+            text = getattr(document, name)
+            if same and getattr(earlier.documents[index], name) == text:
+                counts[position].append(earlier.counts[position][index])
+                continue
             found: dict[str, int] = {}
-            for text in tokens(values[name]):
-                for term in lunr_terms(text):
-                    found[term] = found.get(term, 0) + 1
+            for token, times in Counter(tokens(text)).items():
+                for term in lunr_terms(token):
+                    found[term] = found.get(term, 0) + times
             counts[position].append(found)
     return counts
 
 
-def warm_up(site: Site) -> None:
-    """Run lunr's pipeline over the papers' words ahead of time (a build does while it waits)."""
-    term_frequencies(search_documents(site), [name for name, _ in FIELDS])
+def count_ahead(site: Site) -> Counted:
+    """Count the terms before the machine's theme suggestions are known (a build does while it
+    waits for them); only the themes of uncurated papers are left to count afterwards."""
+    documents = search_documents(site)
+    return Counted(documents, term_frequencies(documents))
 
 
 @functools.lru_cache(maxsize=1_000_000)
@@ -151,7 +172,7 @@ def pack_index(counts: Sequence[Sequence[dict[str, int]]], fields: Sequence[tupl
     number = {term: index for index, term in enumerate(terms)}
     postings = tuple(
         tuple(
-            tuple(sorted(number[term] for term, count in document.items() for _ in range(count)))
+            tuple(sorted(chain.from_iterable(repeat(number[term], count) for term, count in document.items())))
             for document in field
         )
         for field in counts
@@ -160,11 +181,7 @@ def pack_index(counts: Sequence[Sequence[dict[str, int]]], fields: Sequence[tupl
 
 
 def _deltas(indices: Sequence[int]) -> list[int]:
-    previous, out = 0, []
-    for index in indices:
-        out.append(index - previous)
-        previous = index
-    return out
+    return list(map(sub, indices, chain((0,), indices)))
 
 
 def snippet(abstract: str, length: int = SNIPPET_LENGTH) -> str:
@@ -223,16 +240,16 @@ def dumps(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def search_files(site: Site, cache: Cache | None = None) -> dict[str, bytes]:
+def search_files(site: Site, cache: Cache | None = None, earlier: Counted | None = None) -> dict[str, bytes]:
     """Return the two search files, reusing the cached ones when no search document changed."""
     cache = cache or Cache(None)
     documents = search_documents(site)
     themes = [[theme.slug, theme.title] for theme in site.curation.themes]
-    key = content_hash(dumps([asdict(document) for document in documents]), dumps(themes))
+    key = content_hash(dumps([list(vars(document).values()) for document in documents]), dumps(themes))
     files = cache.load("search", key)
     if isinstance(files, dict) and set(files) == {HEAD_ROUTE, FULL_ROUTE}:
         return files
-    counts = term_frequencies(documents, [name for name, _ in FIELDS])  # HEAD_FIELDS come first
+    counts = term_frequencies(documents, earlier)
     files = {HEAD_ROUTE: dumps(head_json(site, documents, counts)), FULL_ROUTE: dumps(full_json(documents, counts))}
     cache.store("search", key, files)
     return files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -43,11 +44,17 @@ class Urls:
 
     def link(self, route: str = "") -> str:
         """Return the root-relative link to a route, for use in pages."""
-        return self.base_path + quote(route.lstrip("/"), safe="/#?=&.-_~")
+        return self.base_path + _quoted(route)
 
     def absolute(self, route: str = "") -> str:
         """Return the absolute URL of a route, for feeds, sitemaps and canonical links."""
         return self.origin + self.link(route)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _quoted(route: str) -> str:
+    # A build links to each page from many others: each route is quoted once.
+    return quote(route.lstrip("/"), safe="/#?=&.-_~")
 
 
 def output_path(route: str) -> str:

@@ -22,6 +22,7 @@ from sitegen.search import (
     FULL_ROUTE,
     HEAD_FIELDS,
     HEAD_ROUTE,
+    count_ahead,
     packed_id,
     search_documents,
     search_files,
@@ -87,6 +88,18 @@ def test_an_uncurated_paper_is_found_under_its_suggested_theme(site):
     document = next(d for d in search_documents(dataclasses.replace(site, learning=learning)) if d.id == uncurated.id)
     assert (document.themes, document.theme) == (theme.title, theme.slug)
     assert next(d for d in search_documents(site) if d.id == uncurated.id).themes == ""
+
+
+def test_terms_counted_before_the_suggestions_are_known_give_the_same_index(site):
+    # A build counts the terms while the models are fitted, then counts only what the
+    # suggestions changed: the themes of uncurated papers.
+    uncurated = [paper for paper in site.catalog.papers if not site.curation.themes_of(paper.id)]
+    theme = site.curation.themes[0]
+    learning = Learning(suggested_themes=tuple((paper.id, ((theme.slug, 0.9),)) for paper in uncurated))
+    ahead = count_ahead(site)
+    learned = dataclasses.replace(site, learning=learning)
+    assert search_files(learned, earlier=ahead) == search_files(learned)
+    assert search_files(learned) != search_files(site)
 
 
 def test_text_is_split_exactly_like_lunrs_tokenizer(site):
