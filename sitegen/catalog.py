@@ -79,9 +79,10 @@ def title_key(title: str) -> str:
 def slugify(text: str) -> str:
     """Return a lowercase, hyphenated, ASCII-where-possible slug of `text`."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(GREEK_NAMES.get(char, char) for char in text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
+    if not text.isascii():  # most titles are: no Greek letter or accent to work out, char by char
+        text = "".join(GREEK_NAMES.get(char, char) for char in text)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char))
     text = text.replace("'", "").replace("\u2019", "")  # "Brauer's" reads "brauers", not "brauer-s"
     words = re.findall(r"[^\W_]+", text)
     return "-".join(words)
