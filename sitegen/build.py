@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,12 +122,31 @@ def render_site(
     timings: Timings | None = None,
     cache: Cache | None = None,
     learn: bool = False,
-    helper: Helper | None = None,
 ) -> tuple[tuple[Page, ...], dict[str, bytes]]:
-    """Render every page through its template, and add assets, feeds and the other files.
+    """Return every page and every file of the site, rendered (see `site_files`)."""
+    pages, files = site_files(site, renderer, urls, timings, cache, learn)
+    return pages, dict(files)
+
+
+def site_files(
+    site: Site,
+    renderer: Renderer,
+    urls: Urls,
+    timings: Timings | None = None,
+    cache: Cache | None = None,
+    learn: bool = False,
+    helper: Helper | None = None,
+    pool: Executor | None = None,
+) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
+    """Return every page, and the site's files (path, bytes) as each page is rendered in turn.
+
+    Pages go through their templates as the files are asked for, so a writer can write each
+    as it comes: a large site is never held whole in memory. Assets, feeds, the search index
+    and the other files follow.
 
     With `learn`, machine learning adds its suggestions: from the cache, or fitted by
-    `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted.
+    `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted, by
+    the workers of `pool` or, when none is given, of one started if there are enough pages.
     """
     timings, cache = timings or Timings(), cache or Cache(None)
     with timings.phase("markdown"):
@@ -153,8 +172,8 @@ def render_site(
     def count_search_terms() -> None:  # all the index needs but the fit's suggestions
         ahead.append(count_ahead(site))
 
-    with workers(to_convert >= WORTH_IT) as pool, timings.phase("markdown"):
-        bodies = html_of_pages(pages, cache, pool, html, meanwhile=count_search_terms if fitting else None)
+    with workers(pool is None and to_convert >= WORTH_IT) as started, timings.phase("markdown"):
+        bodies = html_of_pages(pages, cache, pool or started, html, meanwhile=count_search_terms if fitting else None)
     if fitting is not None:
         if fitting.busy() and not ahead:
             with timings.phase("search index"):
@@ -166,28 +185,40 @@ def render_site(
     has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and bool(site.learning.positions)
     pages = add_learning(pages, site, has_map)
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
-    files: dict[str, bytes] = {}
-    with timings.phase("templates"):
-        for page in pages:
+    return pages, _files(site, pages, bodies, search, renderer, urls, nav, timings)
+
+
+def _files(
+    site: Site,
+    pages: tuple[Page, ...],
+    bodies: dict[str, str],
+    search: dict[str, bytes],
+    renderer: Renderer,
+    urls: Urls,
+    nav: tuple[tuple[str, str, str], ...],
+    timings: Timings,
+) -> Iterator[tuple[str, bytes]]:
+    for page in pages:
+        with timings.phase("templates"):
             html = renderer.render(
                 page.template,
                 config=site.config,
                 site=site,
                 page=page,
-                body=Markup(bodies.get(page.route, "")),
+                body=Markup(bodies.pop(page.route, "")),  # each body is let go once its page is made
                 nav=nav,
                 link=urls.link,
                 absolute=urls.absolute,
                 asset=lambda name: urls.link(asset_route(name)),
             )
-            files[output_path(page.route)] = html.encode("utf-8")
-    files.update(search)
+        yield output_path(page.route), html.encode("utf-8")
+    yield from search.items()
     with timings.phase("feeds and assets"):
-        files.update(read_assets(renderer.folder / ASSETS_FOLDER))
+        files = read_assets(renderer.folder / ASSETS_FOLDER)
         files[asset_route(LUNR_SCRIPT)] = read_lunr_script(renderer.folder)
         listed = [page.route for page in pages if page.route != "404.html"]
         files.update(feed_files(site, listed, urls.absolute))
-    return pages, files
+    yield from files.items()
 
 
 def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
@@ -288,31 +319,32 @@ def build_site(
     markdown_dir: Path | None = None,
     fresh: bool = False,
     helper: Helper | None = None,
+    pool: Executor | None = None,
 ) -> BuildResult:
     """Build the whole site into `out`, leaving the previous site untouched on any error.
 
     `fresh` ignores what the cache holds (and refills it), for timing a build from scratch.
     `helper` fits the models if they must be (see `learning_helper`); one is started if none
-    is given.
+    is given. `pool`'s workers convert Markdown (see `site_files`).
     """
     started = time.perf_counter()
     from sitegen.learning import learning_helper
 
     with helper or learning_helper() as helper:
         timings, cache = Timings(), cache_for(project, fresh)
-        renderer = Renderer(project.templates)
+        renderer = Renderer(project.templates, cache)
         site, warnings = read_site(project, base_url, timings, cache)
         urls = Urls.from_base_url(site.config.base_url)
         if markdown_dir is not None:
             check_markdown_folder(markdown_dir)
-        pages, files = render_site(site, renderer, urls, timings, cache, learn=True, helper=helper)
-    with timings.phase("write"):
-        report = write_site(files, out)
-        if markdown_dir is not None:
-            write_site(markdown_files(pages), markdown_dir)
+        pages, files = site_files(site, renderer, urls, timings, cache, learn=True, helper=helper, pool=pool)
+        with timings.phase("write"):  # the templates' time, spent as the files are written, counts apart
+            report = write_site(files, out)
+            if markdown_dir is not None:
+                write_site(markdown_files(pages), markdown_dir)
     result = BuildResult(
         pages=len(pages),
-        files=len(files),
+        files=report.kept + len(report.written),
         papers=len(site.catalog.papers),
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings),

@@ -282,12 +282,15 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.fresh and args.markdown is None and _nothing_to_build(args):
         return 0
     from sitegen.learning import learning_helper
+    from sitegen.parallel import workers
 
-    with learning_helper() as helper:  # first: it loads scikit-learn while the rest is read
+    # First, while this process is small: a helper loads scikit-learn while the rest is read,
+    # and workers wait to convert Markdown.
+    with learning_helper() as helper, workers(True, now=True) as pool:
         from sitegen.build import build_site
 
         result = build_site(project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown,
-                            fresh=args.fresh, helper=helper)
+                            fresh=args.fresh, helper=helper, pool=pool)
     report(list(result.warnings))
     print(result.summary(args.out))
     if args.timings:

@@ -44,8 +44,12 @@ def can_fork() -> bool:
 
 
 @contextmanager
-def workers(wanted: bool) -> Iterator[Executor | None]:
-    """Yield a pool of forked workers when wanted and possible (several cores, fork), else None."""
+def workers(wanted: bool, now: bool = False) -> Iterator[Executor | None]:
+    """Yield a pool of forked workers when wanted and possible (several cores, fork), else None.
+
+    With `now`, the workers are forked at once rather than at the first task: while this
+    process is still small, so they share little with it and copy nothing of what it builds.
+    """
     if not wanted or not can_fork():
         yield None
         return
@@ -53,6 +57,8 @@ def workers(wanted: bool) -> Iterator[Executor | None]:
         max_workers=cores(), mp_context=multiprocessing.get_context("fork"), initializer=_be_nice
     )
     try:
+        if now:
+            pool.submit(int)  # the first task forks every worker (fork pools start them all at once)
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -8,18 +8,36 @@ from contextlib import contextmanager
 
 
 class Timings:
-    """Seconds spent in each named phase, in the order the phases first ran."""
+    """Seconds spent in each named phase, in the order the phases first ran.
+
+    Phases may nest (templates rendered while the pages are written): the outer phase's clock
+    stops while an inner one runs, so every second counts once.
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._running: list[list[object]] = []  # [name, since] of each open phase, innermost last
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
+        now = time.perf_counter()
+        self._stop_outer(now)
+        self.seconds.setdefault(name, 0.0)
+        self._running.append([name, now])
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            now = time.perf_counter()
+            _, since = self._running.pop()
+            self.seconds[name] += now - float(since)  # type: ignore[arg-type]
+            if self._running:
+                self._running[-1][1] = now  # the outer phase's clock runs again
+
+    def _stop_outer(self, now: float) -> None:
+        if self._running:
+            outer, since = self._running[-1]
+            self.seconds[str(outer)] += now - float(since)  # type: ignore[arg-type]
+            self._running[-1][1] = now
 
     def as_tuple(self) -> tuple[tuple[str, float], ...]:
         return tuple(self.seconds.items())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,38 +33,86 @@ class WriteReport:
         return bool(self.written or self.removed)
 
 
-def write_site(files: Mapping[str, bytes], out: Path) -> WriteReport:
-    """Make `files` (site-relative path to bytes) the whole content of `out`; report the changes."""
+def write_site(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], out: Path) -> WriteReport:
+    """Make `files` (site-relative path to bytes) the whole content of `out`; report the changes.
+
+    `files` may be an iterator that makes each file as it is asked for: one pass writes each
+    file as it comes, so a large site is never held in memory whole. The staging folder is
+    made at the first changed file; if none changed and none is to be removed, nothing is
+    touched. On any error, even one raised while making a file, the output stays as it was.
+    """
     out = out.resolve()
     if out.exists() and not out.is_dir():
         raise SitegenError(
             Problem(str(out), 0, 0, "the output path is a file, not a folder", "choose another --out")
         )
     published = published_files(out)
-    written = tuple(sorted(path for path, data in files.items() if not _same(out / path, data, published.get(path))))
-    removed = tuple(sorted(set(published) - set(files)))
-    report = WriteReport(written=written, kept=len(files) - len(written), removed=removed)
-    if out.is_dir() and not report.touched:
-        return report
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    staging = _Staging(out)
+    seen: set[str] = set()
+    written: set[str] = set()
     try:
-        changed = set(written)
-        made: set[Path] = {staging}
-        for relative in sorted(files):
-            target = staging / relative
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            if relative in changed:
-                target.write_bytes(files[relative])
+        for relative, data in files.items() if isinstance(files, Mapping) else files:
+            seen.add(relative)
+            if _same(out / relative, data, published.get(relative)):
+                staging.keep(relative)
             else:
-                _keep(out / relative, target)
-        _swap_in(staging, out)
+                staging.write(relative, data)
+                written.add(relative)
+        removed = tuple(sorted(set(published) - seen))
+        report = WriteReport(written=tuple(sorted(written)), kept=len(seen) - len(written), removed=removed)
+        if out.is_dir() and not report.touched:
+            return report
+        staging.open()
+        _swap_in(staging.folder, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.discard()
         raise
     return report
+
+
+class _Staging:
+    """The folder the new site is assembled in; made only once a file differs."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.folder = out  # replaced by the staging folder when opened
+        self.opened = False
+        self.kept: list[str] = []  # unchanged files met before the folder was made
+        self.made: set[Path] = set()
+
+    def open(self) -> None:
+        if self.opened:
+            return
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
+        self.opened = True
+        self.made.add(self.folder)
+        for relative in self.kept:
+            self.keep(relative)
+        self.kept.clear()
+
+    def keep(self, relative: str) -> None:
+        if not self.opened:
+            self.kept.append(relative)
+            return
+        target = self._target(relative)
+        target.unlink(missing_ok=True)  # a path met twice: the last one counts
+        _keep(self.out / relative, target)
+
+    def write(self, relative: str, data: bytes) -> None:
+        self.open()
+        self._target(relative).write_bytes(data)
+
+    def _target(self, relative: str) -> Path:
+        target = self.folder / relative
+        if target.parent not in self.made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(target.parent)
+        return target
+
+    def discard(self) -> None:
+        if self.opened:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def published_files(out: Path) -> dict[str, int]:

@@ -120,6 +120,18 @@ def test_a_corrupted_cache_is_ignored_and_rebuilt(project):
     assert all(entry.read_bytes() != b"\x80\x05 not a pickle" for entry in (project / ".sitegen-cache").glob("*.pickle"))
 
 
+def test_a_damaged_compiled_template_is_compiled_again(project):
+    import pickle
+
+    build(project, "site")
+    compiled = sorted((project / ".sitegen-cache").glob("template-*.pickle"))
+    assert compiled, "no compiled template was cached"
+    for entry in compiled:  # a readable entry whose bytecode is garbage
+        entry.write_bytes(pickle.dumps(b"j2 garbage"))
+    build(project, "again")
+    assert tree(project / "again") == tree(project / "site")
+
+
 def test_a_rebuild_with_nothing_changed_stops_before_loading_what_a_build_needs(project):
     build(project, "site")
     program = (

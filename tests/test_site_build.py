@@ -187,3 +187,21 @@ def test_a_site_fitted_in_a_helper_process_is_the_one_fitted_in_this_process(tmp
     assert not here.forked
     build_site(Project(content, TEMPLATES), tmp_path / "here", fresh=True, helper=here)
     assert tree(tmp_path / "helped") == tree(tmp_path / "here")
+
+
+def test_a_template_failing_halfway_through_the_pages_leaves_the_previous_site(tmp_path, content, capsys):
+    # Pages are rendered as they are written: some are staged before the broken one fails.
+    templates = shutil.copytree(TEMPLATES, tmp_path / "templates")
+    out = tmp_path / "site"
+    assert main(["build", "--content", str(content), "--templates", str(templates), "--out", str(out)]) == 0
+    before = tree(out)
+    base = templates / "base.html"  # every page changes, so the first ones are written to staging
+    base.write_text(base.read_text().replace("</footer>", "<!-- edited --></footer>", 1))
+    paper = templates / "paper.html"
+    paper.write_text(paper.read_text().replace("{% block main %}", "{% block main %}{{ no_such_value }}", 1))
+    code = main(["build", "--content", str(content), "--templates", str(templates), "--out", str(out)])
+    errors = capsys.readouterr().err
+    assert code == 1
+    assert "paper.html" in errors and "no_such_value" in errors
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site", "templates"]
