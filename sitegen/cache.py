@@ -87,3 +87,69 @@ class Cache:
         except OSError:
             # A read-only or full disk costs speed, not correctness.
             return
+
+
+class Shelf:
+    """Many texts kept one per file, for a build that needs them one at a time.
+
+    The HTML of every page's Markdown is too large to load and hold whole for a big site:
+    each document's HTML is a file `folder/<kind>/<key[:2]>/<key>`, written by whichever
+    process made it, read back when its page is rendered. A file starts with the SHA-256 of
+    its text, so a damaged file is a miss, never served. Without a cache folder, the texts
+    are held in memory.
+    """
+
+    def __init__(self, cache: Cache, kind: str) -> None:
+        self.folder = cache.folder / kind if cache.folder is not None else None
+        self.read = cache.read
+        self.memory: dict[str, str] = {}
+
+    def path(self, key: str) -> Path | None:
+        return self.folder / key[:2] / key if self.folder is not None else None
+
+    def has(self, key: str) -> bool:
+        """Return True when the key's text can be taken from the shelf (never in a fresh build)."""
+        path = self.path(key)
+        if path is None:
+            return key in self.memory
+        return self.read and path.is_file()
+
+    def get(self, key: str) -> str | None:
+        """Return the key's text, or None when it is not there or is damaged."""
+        path = self.path(key)
+        if path is None:
+            return self.memory.get(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        digest, _, text = data.partition(b"\n")
+        if hashlib.sha256(text).hexdigest().encode() != digest:
+            return None
+        return text.decode("utf-8")
+
+    def put(self, key: str, text: str) -> None:
+        """Keep the text (atomically); a disk that cannot take it costs speed, not correctness."""
+        path = self.path(key)
+        if path is None:
+            self.memory[key] = text
+            return
+        data = text.encode("utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+            os.replace(temporary, path)
+        except OSError:
+            return
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Remove every text but those of `keys`: the shelf holds the current pages only."""
+        if self.folder is None:
+            self.memory = {key: text for key, text in self.memory.items() if key in keys}
+            return
+        for shard in self.folder.glob("*"):
+            for path in shard.iterdir() if shard.is_dir() else ():
+                if path.name not in keys:
+                    path.unlink(missing_ok=True)
