@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import Counter
-from itertools import chain, repeat
+from itertools import chain
 from operator import sub
 import re
 from collections.abc import Sequence
@@ -40,7 +39,7 @@ FIELDS: tuple[tuple[str, int], ...] = (("title", 10), ("tags", 4), ("themes", 2)
 HEAD_FIELDS = tuple(field for field in FIELDS if field[0] != "abstract")
 SNIPPET_LENGTH = 160
 BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults, which the scores are computed with
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"\s{2,}|[^\S ]")  # runs of spaces, and spaces other than " ": most text has none
 _SEPARATORS = re.compile("[" + re.escape(" \t\n\r\f\v\xa0-") + "]+")  # lunr.tokenizer.SEPARATOR_CHARS
 
 
@@ -63,8 +62,9 @@ class PackedIndex:
 
     fields: tuple[tuple[str, int], ...]
     terms: tuple[str, ...]
-    # postings[f][d]: sorted indices into `terms` of field f of document d, one per occurrence.
-    postings: tuple[tuple[tuple[int, ...], ...], ...]
+    # postings[f][d]: the sorted indices into `terms` of field f of document d, one per
+    # occurrence, delta-encoded (each index less the one before): mostly small numbers.
+    postings: tuple[tuple[list[int], ...], ...]
 
     def as_json(self) -> dict[str, object]:
         """Return the packed form search.js reads; term indices delta-encoded per document."""
@@ -74,7 +74,7 @@ class PackedIndex:
             "b": BM25_B,
             "fields": [list(field) for field in self.fields],
             "terms": list(self.terms),
-            "postings": [[_deltas(indices) for indices in field] for field in self.postings],
+            "postings": [list(field) for field in self.postings],
         }
 
 
@@ -110,40 +110,37 @@ FIELD_NAMES = tuple(name for name, _ in FIELDS)  # HEAD_FIELDS come first
 
 @dataclass(frozen=True)
 class Counted:
-    """Search documents and their term counts ([field][doc] -> term counts, FIELD_NAMES order)."""
+    """Search documents and their terms ([field][doc] -> terms, FIELD_NAMES order)."""
 
     documents: tuple[SearchDocument, ...]
-    counts: list[list[dict[str, int]]]
+    terms: list[list[tuple[str, ...]]]
 
 
-def term_frequencies(documents: Sequence[SearchDocument], earlier: Counted | None = None) -> list[list[dict[str, int]]]:
-    """Run each field of each document through lunr's pipeline; return [field][doc] -> term counts.
+def field_terms(documents: Sequence[SearchDocument], earlier: Counted | None = None) -> list[list[tuple[str, ...]]]:
+    """Run each field of each document through lunr's pipeline; return [field][doc] -> terms.
 
-    These are the counts lunr's Builder.add keeps. The pipeline (trimmer, stop word filter,
-    stemmer) treats each token alone, so each distinct token is run through it once. Fields
-    whose text is as in `earlier` (counted ahead, see `count_ahead`) keep their counts.
+    A term comes once per occurrence: its count is what lunr's Builder.add keeps. The
+    pipeline (trimmer, stop word filter, stemmer) treats each token alone, so each distinct
+    token is run through it once. Fields whose text is as in `earlier` (counted ahead, see
+    `count_ahead`) keep their terms. A tuple of shared strings costs a fifth of a dict.
     """
     same = earlier is not None and [d.id for d in earlier.documents] == [d.id for d in documents]
-    counts: list[list[dict[str, int]]] = [[] for _ in FIELD_NAMES]
+    found: list[list[tuple[str, ...]]] = [[] for _ in FIELD_NAMES]
     for index, document in enumerate(documents):
         for position, name in enumerate(FIELD_NAMES):
             text = getattr(document, name)
             if same and getattr(earlier.documents[index], name) == text:
-                counts[position].append(earlier.counts[position][index])
-                continue
-            found: dict[str, int] = {}
-            for token, times in Counter(tokens(text)).items():
-                for term in lunr_terms(token):
-                    found[term] = found.get(term, 0) + times
-            counts[position].append(found)
-    return counts
+                found[position].append(earlier.terms[position][index])
+            else:
+                found[position].append(tuple(chain.from_iterable(map(lunr_terms, tokens(text)))))
+    return found
 
 
 def count_ahead(site: Site) -> Counted:
     """Count the terms before the machine's theme suggestions are known (a build does while it
     waits for them); only the themes of uncurated papers are left to count afterwards."""
     documents = search_documents(site)
-    return Counted(documents, term_frequencies(documents))
+    return Counted(documents, field_terms(documents))
 
 
 @functools.lru_cache(maxsize=1_000_000)
@@ -166,17 +163,11 @@ def tokens(text: str) -> list[str]:
     return [token for token in _SEPARATORS.split(text.lower()) if token]
 
 
-def pack_index(counts: Sequence[Sequence[dict[str, int]]], fields: Sequence[tuple[str, int]]) -> PackedIndex:
-    """Pack the term counts of some fields ([field][doc] -> term counts, in `fields` order)."""
-    terms = tuple(sorted({term for field in counts for document in field for term in document}))
+def pack_index(found: Sequence[Sequence[tuple[str, ...]]], fields: Sequence[tuple[str, int]]) -> PackedIndex:
+    """Pack the terms of some fields ([field][doc] -> terms, in `fields` order)."""
+    terms = tuple(sorted({term for field in found for document in field for term in document}))
     number = {term: index for index, term in enumerate(terms)}
-    postings = tuple(
-        tuple(
-            tuple(sorted(chain.from_iterable(repeat(number[term], count) for term, count in document.items())))
-            for document in field
-        )
-        for field in counts
-    )
+    postings = tuple(tuple(_deltas(sorted(map(number.__getitem__, document))) for document in field) for field in found)
     return PackedIndex(fields=tuple(fields), terms=terms, postings=postings)
 
 
@@ -211,7 +202,7 @@ def packed_id(paper_id: str, title: str) -> str | int:
     return paper_id
 
 
-def head_json(site: Site, documents: Sequence[SearchDocument], counts: Sequence[Sequence[dict[str, int]]]) -> dict[str, object]:
+def head_json(site: Site, documents: Sequence[SearchDocument], found: Sequence[Sequence[tuple[str, ...]]]) -> dict[str, object]:
     """Return the first stage: the store of results and the index of titles, tags and themes."""
     theme_numbers = {theme.slug: index for index, theme in enumerate(site.curation.themes)}
     return {
@@ -222,16 +213,16 @@ def head_json(site: Site, documents: Sequence[SearchDocument], counts: Sequence[
              theme_numbers.get(document.theme, -1)]
             for document in documents
         ],
-        "index": pack_index(counts[: len(HEAD_FIELDS)], HEAD_FIELDS).as_json(),
+        "index": pack_index(found[: len(HEAD_FIELDS)], HEAD_FIELDS).as_json(),
     }
 
 
-def full_json(documents: Sequence[SearchDocument], counts: Sequence[Sequence[dict[str, int]]]) -> dict[str, object]:
+def full_json(documents: Sequence[SearchDocument], found: Sequence[Sequence[tuple[str, ...]]]) -> dict[str, object]:
     """Return the second stage: the index over every field, and a snippet of each abstract."""
     return {
         "format": PACK_FORMAT,
         "snippets": [snippet(document.abstract) for document in documents],
-        "index": pack_index(counts, FIELDS).as_json(),
+        "index": pack_index(found, FIELDS).as_json(),
     }
 
 
@@ -249,7 +240,7 @@ def search_files(site: Site, cache: Cache | None = None, earlier: Counted | None
     files = cache.load("search", key)
     if isinstance(files, dict) and set(files) == {HEAD_ROUTE, FULL_ROUTE}:
         return files
-    counts = term_frequencies(documents, earlier)
-    files = {HEAD_ROUTE: dumps(head_json(site, documents, counts)), FULL_ROUTE: dumps(full_json(documents, counts))}
+    found = field_terms(documents, earlier)
+    files = {HEAD_ROUTE: dumps(head_json(site, documents, found)), FULL_ROUTE: dumps(full_json(documents, found))}
     cache.store("search", key, files)
     return files
