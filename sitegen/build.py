@@ -20,7 +20,7 @@ from sitegen.config import load_config
 from sitegen.curation import load_curation
 from sitegen.errors import Problem, SitegenError
 from sitegen.feeds import feed_files
-from sitegen.fingerprint import Counts, remember_build, summary_line
+from sitegen.fingerprint import Counts, input_fingerprint, remember_build, summary_line
 from sitegen.freepages import load_free_pages
 from sitegen.markup import to_html
 from sitegen.model import Catalog, Curation, Learning, Site
@@ -353,6 +353,7 @@ def build_site(
     is given. `pool`'s workers convert Markdown (see `site_files`).
     """
     started = time.perf_counter()
+    inputs = input_fingerprint(project, out, base_url, SITEGEN_ROOT)  # before anything is read
     from sitegen.learning import learning_helper
 
     with helper or learning_helper() as helper:
@@ -379,5 +380,5 @@ def build_site(
         removed=len(report.removed),
         timings=timings.as_tuple(),
     )
-    remember_build(project, out, base_url, SITEGEN_ROOT, result.counts, [problem.format() for problem in warnings])
+    remember_build(project, out, inputs, result.counts, [problem.format() for problem in warnings])
     return result

@@ -105,12 +105,15 @@ def output_snapshot(out: Path) -> list[list[object]]:
     return sorted(found)
 
 
-def remember_build(project: Project, out: Path, base_url: str | None, fallback_root: Path, counts: Counts,
-                   warnings: list[str]) -> None:
-    """Record the inputs and output of a build that just succeeded; never fail the build."""
+def remember_build(project: Project, out: Path, inputs: str, counts: Counts, warnings: list[str]) -> None:
+    """Record the inputs and output of a build that just succeeded; never fail the build.
+
+    `inputs` is the input fingerprint taken before the build read anything: an input edited
+    while the build ran then differs from the record, and the next build makes it show.
+    """
     record = {
         "format": RECORD_FORMAT,
-        "inputs": input_fingerprint(project, out, base_url, fallback_root),
+        "inputs": inputs,
         "output": output_snapshot(out.resolve()),
         "counts": asdict(counts),
         "warnings": warnings,

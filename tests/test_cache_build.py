@@ -145,6 +145,27 @@ def test_a_rebuild_with_nothing_changed_stops_before_loading_what_a_build_needs(
     assert done.stdout.strip().endswith("0 []")
 
 
+def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, capsys, monkeypatch):
+    # `sitegen serve` rebuilds on each edit; a curator may save again while a build runs.
+    import sitegen.build
+
+    settings = project / "content" / "site.yaml"
+    read_site = sitegen.build.read_site
+
+    def read_then_edit(*args, **kwargs):
+        found = read_site(*args, **kwargs)
+        settings.write_text(settings.read_text(encoding="utf-8").replace("title:", "title: Renamed", 1), "utf-8")
+        return found
+
+    monkeypatch.setattr(sitegen.build, "read_site", read_then_edit)
+    build(project, "site")
+    monkeypatch.setattr(sitegen.build, "read_site", read_site)
+    capsys.readouterr()
+    build(project, "site")
+    assert "nothing changed" not in capsys.readouterr().out
+    assert "<title>Renamed" in (project / "site" / "index.html").read_text(encoding="utf-8")
+
+
 def test_an_output_file_changed_or_removed_by_hand_is_rebuilt(project, capsys):
     build(project, "site")
     expected = tree(project / "site")
