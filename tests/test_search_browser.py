@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import statistics
 from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -244,16 +243,15 @@ def test_recall_before_the_abstracts_arrive_is_measured(chromium, published, ref
     assert 0 < measured < 1
 
 
-def test_the_median_query_takes_under_10_ms_once_loaded(page, published):
+def test_every_query_is_measured_for_the_search_benchmark(page, published):
+    # The time target (median under 10 ms) is benchmarks/search.py's to check, not a test's.
     open_search(page, published)
     page.evaluate("performance.clearMeasures('sitegen search')")
     for query in QUERIES:
         search_for(page, query)
     durations = page.evaluate("performance.getEntriesByName('sitegen search').map(m => m.duration)")
-    assert len(durations) >= len(QUERIES)
-    median = statistics.median(durations)
-    print(f"\nsearch: median {median:.2f} ms, slowest {max(durations):.2f} ms over {len(durations)} queries")
-    assert median < 10
+    assert len(durations) == len(QUERIES)
+    assert all(duration >= 0 for duration in durations)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
