@@ -34,8 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.corpus import make_corpus  # noqa: E402
-from sitegen.catalog import load_catalog  # noqa: E402
+from benchmarks.corpus import make_corpus
+from sitegen.catalog import load_catalog
 
 SCENARIOS = ("fresh build", "no change", "one note edited", "one placement removed", "one template edited")
 
@@ -112,7 +112,7 @@ def pss_kb(pid: int) -> int:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
         return 0
-    match = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+    match = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) if match else 0
 
 
@@ -122,7 +122,7 @@ def sitegen_build(content: Path, templates: Path, out: Path, *options: str) -> R
 
 
 def phases_of(output: str) -> dict[str, float]:
-    return {name.strip(): float(seconds) for name, seconds in re.findall(r"^  (\S[^\n]*?)\s+([\d.]+) s$", output, re.M)}
+    return {name.strip(): float(seconds) for name, seconds in re.findall(r"^  (\S[^\n]*?)\s+([\d.]+) s$", output, re.MULTILINE)}
 
 
 def written_of(output: str) -> int:

@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sitegen.cli import main as sitegen  # noqa: E402
-from tests.browser import launched_chromium, serve_folder  # noqa: E402
+from sitegen.cli import main as sitegen
+from tests.browser import launched_chromium, serve_folder
 
 SUBPATH = "/reading-list/"
 QUERIES = [line for line in (REPO / "tests" / "search_queries.txt").read_text(encoding="utf-8").splitlines()

@@ -356,14 +356,14 @@ def build_site(
     inputs = input_fingerprint(project, out, base_url, SITEGEN_ROOT)  # before anything is read
     from sitegen.learning import learning_helper
 
-    with helper or learning_helper() as helper:
+    with helper or learning_helper() as fitter:
         timings, cache = Timings(), cache_for(project, fresh)
         renderer = Renderer(project.templates, cache)
         site, warnings = read_site(project, base_url, timings, cache)
         urls = Urls.from_base_url(site.config.base_url)
         if markdown_dir is not None:
             check_markdown_folder(markdown_dir)
-        pages, files = site_files(site, renderer, urls, timings, cache, learn=True, helper=helper, pool=pool)
+        pages, files = site_files(site, renderer, urls, timings, cache, learn=True, helper=fitter, pool=pool)
         with timings.phase("write"):  # the templates' time, spent as the files are written, counts apart
             report = write_site(files, out)
             if markdown_dir is not None:

@@ -25,9 +25,10 @@ from sitegen.catalog import GREEK_NAMES
 from sitegen.model import Catalog, Curation, Learning, Paper
 
 if TYPE_CHECKING:
-    from sitegen.parallel import Helper
     import numpy as np
     from scipy.sparse import csr_matrix
+
+    from sitegen.parallel import Helper
 
 SEED = 0
 TITLE_WEIGHT = 3  # the title counts as three copies of itself: it says what the paper is about
@@ -49,10 +50,10 @@ LIBRARIES = ("sklearn", "scipy")  # what fitting loads; `load_libraries` imports
 
 def load_libraries() -> None:
     """Import what fitting needs: about a second, most of it scikit-learn importing SciPy."""
-    import sklearn.decomposition  # noqa: F401
-    import sklearn.feature_extraction.text  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.manifold  # noqa: F401
+    import sklearn.decomposition
+    import sklearn.feature_extraction.text
+    import sklearn.linear_model
+    import sklearn.manifold
     import sklearn.preprocessing  # noqa: F401
 
 

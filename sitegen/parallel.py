@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -180,7 +180,7 @@ class Helper:
                 self._process.join()
             self._process = None
 
-    def __enter__(self) -> Helper:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -195,7 +195,7 @@ def _serve(connection: Connection, warm_up: Callable[[], None]) -> None:
     receiver.start()
     try:
         warm_up()
-    except Exception:  # noqa: BLE001 - a failed warm-up: the job runs and fails, or succeeds, on its own
+    except Exception:  # noqa: BLE001, S110 - a failed warm-up: the job runs and fails, or succeeds, on its own
         pass
     receiver.join()
     if jobs[0] is None:  # the parent ended, or sent nothing

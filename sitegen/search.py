@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import functools
 import json
-from itertools import chain
-from operator import sub
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import sub
 from typing import Any
 
 from sitegen.cache import Cache, content_hash
