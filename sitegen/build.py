@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
+import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from markupsafe import Markup
 
-from sitegen.cache import CACHE_FOLDER, Cache, Shelf, content_hash
+from sitegen.cache import CACHE_FOLDER, Cache, content_hash
 from sitegen.catalog import load_catalog
 from sitegen.config import load_config
 from sitegen.curation import load_curation
@@ -22,7 +22,7 @@ from sitegen.errors import Problem, SitegenError
 from sitegen.feeds import feed_files
 from sitegen.fingerprint import Counts, input_fingerprint, remember_build, summary_line
 from sitegen.freepages import load_free_pages
-from sitegen.markup import to_html
+from sitegen.markup import to_html_many
 from sitegen.model import Catalog, Curation, Learning, Site
 from sitegen.pages import Page, add_learning, text_pages
 from sitegen.parallel import WORTH_IT, Helper, Pending, map_in_chunks, workers
@@ -151,9 +151,9 @@ def site_files(
     timings, cache = timings or Timings(), cache or Cache(None)
     with timings.phase("markdown"):
         pages = text_pages(site, urls.link, urls.absolute)
-        shelf = Shelf(cache, "html")
-        keys = {page.route: html_key(page.markdown) for page in pages if page.markdown is not None}
-        to_convert = sum(1 for key in set(keys.values()) if not shelf.has(key))
+        html = known_html(cache)
+        to_convert = sum(1 for page in pages if page.markdown is not None
+                         and hashlib.sha256(page.markdown.encode("utf-8")).hexdigest() not in html)
     fitting = None
     if learn and site.learning is None:
         from sitegen.learning import known_learning  # light: scikit-learn loads only to fit
@@ -173,7 +173,7 @@ def site_files(
         ahead.append(count_ahead(site))
 
     with workers(pool is None and to_convert >= WORTH_IT) as started, timings.phase("markdown"):
-        bodies = html_of_pages(pages, shelf, keys, pool or started, meanwhile=count_search_terms if fitting else None)
+        bodies = html_of_pages(pages, cache, pool or started, html, meanwhile=count_search_terms if fitting else None)
     if fitting is not None:
         if fitting.busy() and not ahead:
             with timings.phase("search index"):
@@ -191,7 +191,7 @@ def site_files(
 def _files(
     site: Site,
     pages: tuple[Page, ...],
-    bodies: Bodies,
+    bodies: dict[str, str],
     search: dict[str, bytes],
     renderer: Renderer,
     urls: Urls,
@@ -205,7 +205,7 @@ def _files(
                 config=site.config,
                 site=site,
                 page=page,
-                body=Markup(bodies.of(page)),  # read from the shelf: never all held at once
+                body=Markup(bodies.pop(page.route, "")),  # each body is let go once its page is made
                 nav=nav,
                 link=urls.link,
                 absolute=urls.absolute,
@@ -227,64 +227,39 @@ def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
     return learn(catalog, curation, cache)
 
 
-def html_key(markdown: str) -> str:
-    """Return the shelf key of a document's HTML: its hash and the code's (converter, sanitizer)."""
-    return content_hash("html", markdown)
+HTML_KEY = content_hash("html of pages")
 
 
-@dataclass(frozen=True)
-class Bodies:
-    """The HTML of each page's Markdown, on the shelf by the document's key."""
-
-    shelf: Shelf
-    keys: dict[str, str]  # route -> key
-
-    def of(self, page: Page) -> str:
-        key = self.keys.get(page.route)
-        if key is None or page.markdown is None:
-            return ""
-        html = self.shelf.get(key)
-        return html if html is not None else to_html(page.markdown)  # lost or damaged since: made again
+def known_html(cache: Cache) -> dict[str, str]:
+    """Return the cached HTML of Markdown documents, by the documents' hash."""
+    known = cache.load("html", HTML_KEY)
+    return known if isinstance(known, dict) else {}
 
 
 def html_of_pages(
     pages: tuple[Page, ...],
-    shelf: Shelf,
-    keys: dict[str, str],
+    cache: Cache,
     pool: Executor | None = None,
+    known: dict[str, str] | None = None,
     meanwhile: Callable[[], object] | None = None,
-) -> Bodies:
-    """Convert each page's Markdown to sanitized HTML, only documents not on the shelf yet.
+) -> dict[str, str]:
+    """Return each page's Markdown as sanitized HTML, converting only documents not seen before.
 
     Markdown conversion is most of a build's time; after an edit, most pages' documents are
-    unchanged. The shelf keeps each document's HTML under a hash of the document and of the
-    code (the converter and the sanitizer); the workers put what they convert on it, so this
-    process never holds the HTML of every page. It keeps only the current pages' documents.
+    unchanged. The cache maps a hash of each document to its HTML (the code's fingerprint in
+    the key covers the converter and the sanitizer), and keeps only the current pages.
     """
-    sources = {key: page.markdown for page in pages if page.markdown is not None
-               and (key := keys[page.route]) and not shelf.has(key)}
-    if not sources:
-        return Bodies(shelf, keys)
-    converted = map_in_chunks(pool, functools.partial(convert_onto, shelf), list(sources.items()), meanwhile)
-    for key, html in zip(sources, converted, strict=True):
-        if html is not None:  # a shelf without a folder: the worker could not put it there
-            shelf.put(key, html)
-    shelf.keep_only(set(keys.values()))
-    return Bodies(shelf, keys)
-
-
-def convert_onto(shelf: Shelf, documents: Sequence[tuple[str, str]]) -> list[str | None]:
-    """Convert (key, Markdown) documents, in a worker or here; put each on the shelf if it has a
-    folder (and return None for it), else return the HTML."""
-    made: list[str | None] = []
-    for key, markdown in documents:
-        html = to_html(markdown)
-        if shelf.folder is not None:
-            shelf.put(key, html)
-            made.append(None)
-        else:
-            made.append(html)
-    return made
+    known = known_html(cache) if known is None else known
+    digests = {page.route: hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
+               for page in pages if page.markdown is not None}
+    sources = {digest: page.markdown for page in pages if page.markdown is not None
+               and (digest := digests[page.route]) not in known}
+    fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile), strict=True))
+    converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
+    bodies = {route: converted[digest] for route, digest in digests.items()}
+    if converted.keys() != known.keys():
+        cache.store("html", HTML_KEY, converted)
+    return bodies
 
 
 def read_assets(folder: Path) -> dict[str, bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import markdown
@@ -69,6 +70,11 @@ def md_link(text: str, url: str) -> str:
 def to_html(source: str) -> str:
     """Render Markdown to HTML and sanitize it with nh3 (Ammonia): the only way HTML is made."""
     return sanitize(_converter().reset().convert(source))
+
+
+def to_html_many(sources: Sequence[str]) -> list[str]:
+    """Render several Markdown documents (one task for a worker process)."""
+    return [to_html(source) for source in sources]
 
 
 @functools.cache

@@ -29,7 +29,6 @@ from typing import Any, Generic, Self, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 WORTH_IT = 300  # below this many documents or papers, starting workers costs more than it saves
-MAX_CHUNK = 200  # items per task at most
 WORKER_NICENESS = 19  # Markdown workers yield to the helper, whose result the build waits for
 
 
@@ -85,8 +84,7 @@ def map_in_chunks(
     """
     if pool is None or len(items) < WORTH_IT:
         return function(items)
-    # Small chunks: a worker slowed by the helper takes few, and what comes back at once is small.
-    size = max(1, min(len(items) // (4 * cores()), MAX_CHUNK))
+    size = max(1, len(items) // (4 * cores()))  # small chunks: a worker slowed by the helper takes few
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
     results = pool.map(function, chunks)  # every chunk is submitted at once
     if meanwhile is not None:
