@@ -162,12 +162,13 @@ class Helper:
         return Pending(wait, busy)
 
     def close(self) -> None:
-        """End the helper; one that got no job is stopped at once, even in the middle of its imports."""
+        """End the helper. One that got no job, or whose result is no longer wanted (the build
+        failed or was interrupted meanwhile), is stopped at once, even in the middle of its work."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-            if self._process is not None:
-                self._process.kill()
+        if self._process is not None:  # still here: its imports, or a result no longer wanted
+            self._process.kill()
         self._join()
 
     def _join(self) -> None:

@@ -65,6 +65,15 @@ def test_a_helper_given_no_job_is_stopped_at_once_even_while_warming_up():
     assert time.perf_counter() - started < 5
 
 
+@needs_fork
+def test_a_helper_whose_result_is_no_longer_wanted_is_stopped_at_once():
+    # The build failed, or was interrupted, while the helper was fitting.
+    started = time.perf_counter()
+    with Helper(warm) as helper:
+        helper.run(time.sleep, 30)
+    assert time.perf_counter() - started < 5
+
+
 def test_no_helper_is_forked_once_the_named_libraries_are_loaded_here():
     # scikit-learn's OpenMP runtime is not fork-safe once used: the job then runs here.
     with Helper(warm, modules=("os",)) as helper:
