@@ -54,7 +54,7 @@ def load_libraries() -> None:
     import sklearn.feature_extraction.text
     import sklearn.linear_model
     import sklearn.manifold
-    import sklearn.preprocessing  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401 - imported to be loaded, not used here
 
 
 def learning_helper() -> Helper:
