@@ -152,8 +152,8 @@ def site_files(
     with timings.phase("markdown"):
         pages = text_pages(site, urls.link, urls.absolute)
         html = known_html(cache)
-        to_convert = sum(1 for page in pages if page.markdown is not None
-                         and hashlib.sha256(page.markdown.encode("utf-8")).hexdigest() not in html)
+        digests = markdown_digests(pages)
+        to_convert = len(set(digests.values()) - html.keys())
     fitting = None
     if learn and site.learning is None:
         from sitegen.learning import known_learning  # light: scikit-learn loads only to fit
@@ -173,7 +173,7 @@ def site_files(
         ahead.append(count_ahead(site))
 
     with workers(pool is None and to_convert >= WORTH_IT) as started, timings.phase("markdown"):
-        bodies = html_of_pages(pages, cache, pool or started, html, meanwhile=count_search_terms if fitting else None)
+        bodies = html_of_pages(pages, cache, pool or started, html, digests, count_search_terms if fitting else None)
     if fitting is not None:
         if fitting.busy() and not ahead:
             with timings.phase("search index"):
@@ -236,11 +236,18 @@ def known_html(cache: Cache) -> dict[str, str]:
     return known if isinstance(known, dict) else {}
 
 
+def markdown_digests(pages: tuple[Page, ...]) -> dict[str, str]:
+    """Return the hash of each page's Markdown document, by route (pages without one left out)."""
+    return {page.route: hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
+            for page in pages if page.markdown is not None}
+
+
 def html_of_pages(
     pages: tuple[Page, ...],
     cache: Cache,
     pool: Executor | None = None,
     known: dict[str, str] | None = None,
+    digests: dict[str, str] | None = None,
     meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, str]:
     """Return each page's Markdown as sanitized HTML, converting only documents not seen before.
@@ -250,8 +257,7 @@ def html_of_pages(
     the key covers the converter and the sanitizer), and keeps only the current pages.
     """
     known = known_html(cache) if known is None else known
-    digests = {page.route: hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
-               for page in pages if page.markdown is not None}
+    digests = markdown_digests(pages) if digests is None else digests
     sources = {digest: page.markdown for page in pages if page.markdown is not None
                and (digest := digests[page.route]) not in known}
     fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile), strict=True))
@@ -320,15 +326,18 @@ def build_site(
     fresh: bool = False,
     helper: Helper | None = None,
     pool: Executor | None = None,
+    inputs: str | None = None,
 ) -> BuildResult:
     """Build the whole site into `out`, leaving the previous site untouched on any error.
 
     `fresh` ignores what the cache holds (and refills it), for timing a build from scratch.
     `helper` fits the models if they must be (see `learning_helper`); one is started if none
-    is given. `pool`'s workers convert Markdown (see `site_files`).
+    is given. `pool`'s workers convert Markdown (see `site_files`). `inputs` is the input
+    fingerprint when the caller took it already (see sitegen/fingerprint.py).
     """
     started = time.perf_counter()
-    inputs = input_fingerprint(project, out, base_url, SITEGEN_ROOT)  # before anything is read
+    if inputs is None:
+        inputs = input_fingerprint(project, out, base_url, SITEGEN_ROOT)  # before anything is read
     from sitegen.learning import learning_helper
 
     with helper or learning_helper() as fitter:

@@ -217,7 +217,7 @@ def run_papers(args: argparse.Namespace) -> int:
     from sitegen.build import cache_for, read_catalog
     from sitegen.catalog import load_catalog
     from sitegen.curation import load_curation
-    from sitegen.learning import cached_learning
+    from sitegen.learning import learn
     from sitegen.model import Curation
     from sitegen.papers_json import dumps_papers, paper_record
     from sitegen.project import display
@@ -236,7 +236,7 @@ def run_papers(args: argparse.Namespace) -> int:
     report(warnings + curation_problems)
     if args.json:
         # The same suggestions and related papers as the site's papers.json (cached by the build).
-        learning = cached_learning(catalog, curation, cache) if cache is not None else None
+        learning = learn(catalog, curation, cache) if cache is not None else None
         sys.stdout.write(dumps_papers(paper_record(paper, curation, learning) for paper in catalog.papers))
         # The papers are still printed, so a curator can look up the id a mistake names.
         return 1 if any(problem.is_error for problem in curation_problems) else 0
@@ -279,7 +279,14 @@ def _count(number: int, noun: str) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    if not args.fresh and args.markdown is None and _nothing_to_build(args):
+    import time
+
+    from sitegen.fingerprint import input_fingerprint
+
+    started = time.perf_counter()
+    root = Path(__file__).resolve().parent.parent  # as sitegen.build.SITEGEN_ROOT, without importing it
+    inputs = input_fingerprint(project_from(args), args.out, args.base_url, root)  # before anything is read
+    if not args.fresh and args.markdown is None and _nothing_to_build(args, inputs, started):
         return 0
     from sitegen.learning import learning_helper
     from sitegen.parallel import workers
@@ -290,7 +297,7 @@ def run_build(args: argparse.Namespace) -> int:
         from sitegen.build import build_site
 
         result = build_site(project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown,
-                            fresh=args.fresh, helper=helper, pool=pool)
+                            fresh=args.fresh, helper=helper, pool=pool, inputs=inputs)
     report(list(result.warnings))
     print(result.summary(args.out))
     if args.timings:
@@ -332,15 +339,13 @@ def run_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nothing_to_build(args: argparse.Namespace) -> bool:
+def _nothing_to_build(args: argparse.Namespace, inputs: str, started: float) -> bool:
     """Say so and return True when the last build's output is what this build would write."""
     import time
 
     from sitegen.fingerprint import summary_line, unchanged_build
 
-    started = time.perf_counter()
-    root = Path(__file__).resolve().parent.parent  # as sitegen.build.SITEGEN_ROOT, without importing it
-    known = unchanged_build(project_from(args), args.out, args.base_url, root)
+    known = unchanged_build(project_from(args), args.out, inputs)
     if known is None:
         return False
     counts, warnings = known

@@ -128,15 +128,19 @@ def remember_build(project: Project, out: Path, inputs: str, counts: Counts, war
         return
 
 
-def unchanged_build(project: Project, out: Path, base_url: str | None, fallback_root: Path) -> tuple[Counts, list[str]] | None:
-    """Return the last build's counts and warnings when it would be rebuilt identically, else None."""
+def unchanged_build(project: Project, out: Path, inputs: str) -> tuple[Counts, list[str]] | None:
+    """Return the last build's counts and warnings when it would be rebuilt identically, else None.
+
+    `inputs` is the input fingerprint now (`input_fingerprint`); a build that follows takes it
+    over, so the inputs are read once.
+    """
     try:
         record = json.loads(record_path(project, out).read_text(encoding="utf-8"))
         if record.get("format") != RECORD_FORMAT or not out.is_dir():
             return None
         if record["output"] != output_snapshot(out.resolve()):
             return None
-        if record["inputs"] != input_fingerprint(project, out, base_url, fallback_root):
+        if record["inputs"] != inputs:
             return None
         return Counts(**record["counts"]), list(record["warnings"])
     except (OSError, ValueError, KeyError, TypeError):

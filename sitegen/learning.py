@@ -309,12 +309,7 @@ def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> L
     if not isinstance(themes, ThemeLearning):
         themes = theme_learning(papers, curation, features_once)
         cache.store("learning-themes", themes_key, themes)
-    return Learning(
-        related=text.related,
-        suggested_themes=themes.suggested_themes,
-        keywords=themes.keywords,
-        positions=text.positions,
-    )
+    return combined(text, themes)
 
 
 def learning_keys(catalog: Catalog, curation: Curation) -> tuple[str, str]:
@@ -335,8 +330,7 @@ def known_learning(catalog: Catalog, curation: Curation, cache: Cache) -> Learni
     text_key, themes_key = learning_keys(catalog, curation)
     text, themes = cache.load("learning-text", text_key), cache.load("learning-themes", themes_key)
     if isinstance(text, TextLearning) and isinstance(themes, ThemeLearning):
-        return Learning(related=text.related, suggested_themes=themes.suggested_themes,
-                        keywords=themes.keywords, positions=text.positions)
+        return combined(text, themes)
     return None
 
 
@@ -354,6 +348,11 @@ class ThemeLearning:
 
     suggested_themes: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
     keywords: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def combined(text: TextLearning, themes: ThemeLearning) -> Learning:
+    return Learning(related=text.related, suggested_themes=themes.suggested_themes,
+                    keywords=themes.keywords, positions=text.positions)
 
 
 def text_learning(papers: Sequence[Paper], matrix: csr_matrix) -> TextLearning:
@@ -391,11 +390,6 @@ def theme_learning(papers: Sequence[Paper], curation: Curation, features_of: Cal
 def best_themes(classes: Sequence[str], probabilities: Sequence[float], count: int = SUGGESTED_COUNT) -> tuple[tuple[str, float], ...]:
     order = sorted(range(len(classes)), key=lambda k: (-probabilities[k], classes[k]))[:count]
     return tuple((str(classes[k]), round(float(probabilities[k]), 3)) for k in order)
-
-
-def cached_learning(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
-    """Return `learn`'s result, fitting only the parts whose inputs changed since they were cached."""
-    return learn(catalog, curation, cache)
 
 
 # ---- For curators: suggestions and an honest evaluation ------------------------------------

@@ -54,25 +54,13 @@ class PaperExtras:
     neighbours: tuple[Neighbours, ...]
     citation: str
     related: tuple[NavLink, ...] = ()  # from machine learning, added by add_learning
-    suggested_themes: tuple[SuggestedTheme, ...] = ()
+    suggested_themes: tuple[Suggested, ...] = ()
 
 
 @dataclass(frozen=True)
-class SuggestedTheme:
-    """A theme the classifier suggests for an uncurated paper, with its probability."""
-
-    title: str
-    route: str
-    confidence: float
-
-    @property
-    def percent(self) -> str:
-        return f"{round(self.confidence * 100)}%"
-
-
-@dataclass(frozen=True)
-class SuggestedPaper:
-    """An uncurated paper the classifier places in a theme, with its probability."""
+class Suggested:
+    """A link the classifier suggests, with its probability: a theme for an uncurated paper,
+    or an uncurated paper for a theme."""
 
     title: str
     route: str
@@ -88,7 +76,7 @@ class ThemeExtras:
     """What a theme page shows around its Markdown body: machine suggestions, labelled so."""
 
     keywords: tuple[str, ...]
-    suggested: tuple[SuggestedPaper, ...]
+    suggested: tuple[Suggested, ...]
 
 
 @dataclass(frozen=True)
@@ -319,7 +307,7 @@ def learned_paper_extras(site: Site, structure: Structure, paper_id: str) -> dic
             if other in structure.papers
         ),
         "suggested_themes": tuple(
-            SuggestedTheme(theme.title, theme_route(theme.slug), confidence)
+            Suggested(theme.title, theme_route(theme.slug), confidence)
             for slug, confidence in learning.themes_suggested_for(paper_id)
             if (theme := structure.theme(slug)) is not None
         ),
@@ -401,7 +389,7 @@ def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras 
         return None
     suggested = sorted(
         (
-            SuggestedPaper(structure.papers[paper_id].title, paper_route(paper_id), best[0][1])
+            Suggested(structure.papers[paper_id].title, paper_route(paper_id), best[0][1])
             for paper_id, best in learning.suggested_themes
             if best and best[0][0] == theme.slug and best[0][1] >= THEME_PAGE_CONFIDENCE and paper_id in structure.papers
         ),

@@ -20,7 +20,7 @@ THEME_LEARNING = learning_module.theme_learning
 from sitegen.build import read_site
 from sitegen.cache import Cache
 from sitegen.cli import main
-from sitegen.learning import cached_learning, evaluate, learn, nearest, suggestions, tokenize
+from sitegen.learning import evaluate, learn, nearest, suggestions, tokenize
 from sitegen.model import Catalog, Curation
 from sitegen.papers_json import paper_record
 from sitegen.project import Project
@@ -268,15 +268,15 @@ def test_learning_is_deterministic():
 def test_learning_is_fitted_once_and_again_only_for_the_parts_whose_inputs_changed(obvious, tmp_path, monkeypatch):
     site = site_of(obvious)
     cache = Cache(tmp_path / "cache")
-    first = cached_learning(site.catalog, site.curation, cache)
+    first = learn(site.catalog, site.curation, cache)
     for step in ("features", "text_learning", "theme_learning"):
         monkeypatch.setattr(learning_module, step, lambda *args, step=step: pytest.fail(f"{step} ran again"))
-    assert cached_learning(site.catalog, site.curation, cache) == first
+    assert learn(site.catalog, site.curation, cache) == first
     # A placement taken out: the classifier is fitted again, on cached features; the map stays.
     monkeypatch.setattr(learning_module, "theme_learning", THEME_LEARNING)
     moved = Curation(themes=site.curation.themes, tags=site.curation.tags, placements=site.curation.placements[1:],
                      notes=site.curation.notes)
-    refitted = cached_learning(site.catalog, moved, cache)
+    refitted = learn(site.catalog, moved, cache)
     assert refitted.positions == first.positions and refitted.related == first.related
     assert refitted.suggested_themes != first.suggested_themes
     monkeypatch.undo()
