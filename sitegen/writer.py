@@ -1,11 +1,16 @@
-"""Write the built site into its output folder: atomically, and touching only what changed.
+"""Write the built site into its output folder: touching only what changed, all or nothing.
 
-The new site is assembled in a staging folder beside the output: changed files are written,
-unchanged ones are hard links to the files already published (same inode, same modification
-time: servers, rsync and browsers see them unchanged), and the staging folder is then swapped
-in whole. A reader or a failed build never sees a half-written site, and a rebuild that
-changes nothing touches nothing at all. Whether a file changed is decided by comparing bytes
-with the file on disk, never by trusting a record of an earlier build.
+A rebuild changes files where they are, as rsync's --delay-updates does: each changed file is
+first written beside its target under a hidden temporary name, and only once every file is
+made (a template can fail halfway through the pages) are they renamed over their targets,
+and files no longer built removed. Unchanged files are not touched at all (same inode, same
+modification time: servers, rsync and browsers see them unchanged), so a rebuild after a
+small edit costs a few renames, not a copy of the site. Whether a file changed is decided by
+comparing bytes with the file on disk, never by trusting a record of an earlier build.
+
+A first build, or one where a file becomes a folder or a folder a file, is assembled in a
+staging folder beside the output and swapped in whole. Either way, a failed build leaves the
+output exactly as it was.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sitegen.errors import Problem, SitegenError
+
+PENDING = ".sitegen-new"  # the suffix of a changed file waiting to be renamed over its target
 
 
 @dataclass(frozen=True)
@@ -37,9 +44,9 @@ def write_site(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], out: Pa
     """Make `files` (site-relative path to bytes) the whole content of `out`; report the changes.
 
     `files` may be an iterator that makes each file as it is asked for: one pass writes each
-    file as it comes, so a large site is never held in memory whole. The staging folder is
-    made at the first changed file; if none changed and none is to be removed, nothing is
-    touched. On any error, even one raised while making a file, the output stays as it was.
+    file as it comes, so a large site is never held in memory whole. If no file changed and
+    none is to be removed, nothing is touched. On any error, even one raised while making a
+    file, the output stays as it was.
     """
     out = out.resolve()
     if out.exists() and not out.is_dir():
@@ -47,31 +54,109 @@ def write_site(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], out: Pa
             Problem(str(out), 0, 0, "the output path is a file, not a folder", "choose another --out")
         )
     published = published_files(out)
-    staging = _Staging(out)
+    target: _Update | _Staging = _Update(out) if out.is_dir() else _Staging(out)
     seen: set[str] = set()
     written: set[str] = set()
     try:
         for relative, data in files.items() if isinstance(files, Mapping) else files:
             seen.add(relative)
+            written.discard(relative)  # a path met twice: the last one counts
             if _same(out / relative, data, published.get(relative)):
-                staging.keep(relative)
-            else:
-                staging.write(relative, data)
-                written.add(relative)
+                target.keep(relative)
+                continue
+            if isinstance(target, _Update) and _in_the_way(out, relative, published):
+                target = target.staged()
+            target.write(relative, data)
+            written.add(relative)
         removed = tuple(sorted(set(published) - seen))
         report = WriteReport(written=tuple(sorted(written)), kept=len(seen) - len(written), removed=removed)
         if out.is_dir() and not report.touched:
             return report
-        staging.open()
-        _swap_in(staging.folder, out)
+        target.finish(removed)
     except BaseException:
-        staging.discard()
+        target.discard()
         raise
     return report
 
 
+def _in_the_way(out: Path, relative: str, published: dict[str, int]) -> bool:
+    """Return True if a folder stands where `relative` is to be, or a file where it needs a folder."""
+    return (out / relative).is_dir() or any(str(parent) in published for parent in PurePosixPath(relative).parents)
+
+
+class _Update:
+    """Changes made beside the published files, renamed over them only once all are made."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.kept: set[str] = set()
+        self.pending: dict[str, Path] = {}  # site path -> the new file, written under a hidden name
+        self.made: list[Path] = []  # folders made for new files, to take away again on failure
+
+    def keep(self, relative: str) -> None:
+        self._forget(relative)
+        self.kept.add(relative)
+
+    def write(self, relative: str, data: bytes) -> None:
+        self._forget(relative)
+        final = self.out / relative
+        self._make_folder(final.parent)
+        pending = final.with_name(f".{final.name}{PENDING}")
+        pending.write_bytes(data)
+        self.pending[relative] = pending
+
+    def finish(self, removed: tuple[str, ...]) -> None:
+        for relative, pending in self.pending.items():
+            os.replace(pending, self.out / relative)
+        self.pending.clear()
+        for relative in removed:
+            (self.out / relative).unlink(missing_ok=True)
+            _remove_empty_folders((self.out / relative).parent, self.out)
+
+    def discard(self) -> None:
+        for pending in self.pending.values():
+            pending.unlink(missing_ok=True)
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+    def staged(self) -> _Staging:
+        """Move what is made so far to a staging folder: the rest is built there, swapped in whole."""
+        staging = _Staging(self.out)
+        for relative in sorted(self.kept):
+            staging.keep(relative)
+        for relative, pending in self.pending.items():
+            staging.adopt(relative, pending)
+        self.pending.clear()
+        self.discard()
+        return staging
+
+    def _forget(self, relative: str) -> None:
+        self.kept.discard(relative)
+        if relative in self.pending:
+            self.pending.pop(relative).unlink(missing_ok=True)
+
+    def _make_folder(self, folder: Path) -> None:
+        if folder.is_dir():
+            return
+        self._make_folder(folder.parent)
+        folder.mkdir()
+        self.made.append(folder)
+
+
+def _remove_empty_folders(folder: Path, top: Path) -> None:
+    while folder != top:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: it holds files still built
+            return
+        folder = folder.parent
+
+
 class _Staging:
-    """The folder the new site is assembled in; made only once a file differs."""
+    """A new site assembled beside the output, then swapped in whole; made at the first change."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -102,6 +187,15 @@ class _Staging:
     def write(self, relative: str, data: bytes) -> None:
         self.open()
         self._target(relative).write_bytes(data)
+
+    def adopt(self, relative: str, made: Path) -> None:
+        """Take a file already made elsewhere on the same file system as `relative`."""
+        self.open()
+        os.replace(made, self._target(relative))
+
+    def finish(self, removed: tuple[str, ...]) -> None:  # noqa: ARG002 - what is not staged is gone
+        self.open()
+        _swap_in(self.folder, self.out)
 
     def _target(self, relative: str) -> Path:
         target = self.folder / relative
