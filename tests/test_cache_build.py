@@ -138,11 +138,21 @@ def test_a_rebuild_with_nothing_changed_stops_before_loading_what_a_build_needs(
         "import sys\nfrom sitegen.cli import main\n"
         f"code = main(['build', '--content', {str(project / 'content')!r}, '--templates', {str(project / 'templates')!r},"
         f" '--out', {str(project / 'site')!r}])\n"
-        "print(code, sorted(m for m in ('jinja2', 'markdown', 'sklearn', 'lunr', 'yaml') if m in sys.modules))\n"
+        "print(code, sorted(m for m in ('jinja2', 'markdown', 'sklearn', 'lunr', 'yaml', 'importlib.metadata')"
+        " if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert "nothing changed since the last build" in done.stdout
     assert done.stdout.strip().endswith("0 []")
+
+
+def test_the_library_versions_in_the_fingerprint_are_the_installed_ones():
+    from importlib import metadata
+
+    from sitegen.fingerprint import LIBRARIES, installed_versions
+
+    assert installed_versions(LIBRARIES) == [f"{library} {metadata.version(library)}" for library in LIBRARIES]
+    assert installed_versions(["no-such-library"]) == ["no-such-library absent"]
 
 
 def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, capsys, monkeypatch):
