@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -150,7 +151,7 @@ def site_files(
     """
     timings, cache = timings or Timings(), cache or Cache(None)
     with timings.phase("markdown"):
-        pages = text_pages(site, urls.link, urls.absolute)
+        pages = page_texts(site, urls, cache)
         html = known_html(cache)
         digests = markdown_digests(pages)
         to_convert = len(set(digests.values()) - html.keys())
@@ -228,6 +229,34 @@ def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
 
 
 HTML_KEY = content_hash("html of pages")
+
+
+def page_texts(site: Site, urls: Urls, cache: Cache) -> tuple[Page, ...]:
+    """Return every page with its Markdown (see `text_pages`), from the cache when the site
+    read is exactly the one of a build before: after a template or asset edit, say.
+
+    The key is a hash of the whole site model as read (pickled) and the addresses: all
+    that `text_pages` reads, so any change to the content misses.
+    """
+    digest = hashlib.sha256()
+    pickle.Pickler(_Hashing(digest), protocol=pickle.HIGHEST_PROTOCOL).dump((site, urls))
+    key = content_hash("pages", digest.hexdigest())
+    known = cache.load("pages", key)
+    if isinstance(known, tuple) and all(isinstance(page, Page) for page in known):
+        return known
+    pages = text_pages(site, urls.link, urls.absolute)
+    cache.store("pages", key, pages)
+    return pages
+
+
+@dataclass
+class _Hashing:
+    """A file-like sink that hashes what is written to it: a large site is never pickled whole in memory."""
+
+    digest: hashlib._Hash
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
 
 
 def known_html(cache: Cache) -> dict[str, str]:

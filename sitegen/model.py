@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
+from typing import Any
+
+
+class _Lookups:
+    """Keeps lookups computed once (cached properties) out of pickles: only the fields go.
+
+    Rebuilt on first use where unpickled; a pickle of the same model is then the same bytes
+    whether or not a lookup was used before (the build cache hashes one).
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {each.name: getattr(self, each.name) for each in fields(self)}  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -106,7 +118,7 @@ class PaperNotes:
 
 
 @dataclass(frozen=True)
-class Curation:
+class Curation(_Lookups):
     """Themes in reading order, the tag vocabulary, and every curated placement."""
 
     themes: tuple[Theme, ...] = ()
@@ -162,7 +174,7 @@ class FreePage:
 
 
 @dataclass(frozen=True)
-class Learning:
+class Learning(_Lookups):
     """What the machine-learning step adds to the site: suggestions, never curation.
 
     `related` maps every paper id to related paper ids, best first; `suggested_themes` maps

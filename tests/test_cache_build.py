@@ -146,6 +146,28 @@ def test_a_rebuild_with_nothing_changed_stops_before_loading_what_a_build_needs(
     assert done.stdout.strip().endswith("0 []")
 
 
+def test_a_template_edit_reuses_the_pages_markdown_and_a_content_edit_makes_it_again(project):
+    def pages_entry() -> tuple[str, int]:
+        (entry,) = (project / ".sitegen-cache").glob("pages-*.pickle")
+        return entry.name, entry.stat().st_mtime_ns
+
+    def build_in_a_new_process() -> None:  # another hash seed: the key must not depend on it
+        subprocess.run([sys.executable, "-m", "sitegen", "build", "--content", str(project / "content"),
+                        "--templates", str(project / "templates"), "--out", str(project / "site")],
+                       check=True, capture_output=True)
+
+    build_in_a_new_process()
+    first = pages_entry()
+    edit(project / "templates" / "base.html", "</footer>", "<p>Edited.</p></footer>")
+    build_in_a_new_process()
+    assert pages_entry() == first, "the pages' Markdown was made again for a template edit"
+    edit(project / "content" / "curation" / "attention.yaml", "Read it *first*.", "Read it *second*.")
+    build_in_a_new_process()
+    assert pages_entry()[0] != first[0]
+    page = project / "site" / "papers" / "alpha-attention-is-enough" / "index.html"
+    assert "Read it <em>second</em>." in page.read_text(encoding="utf-8")
+
+
 def test_the_library_versions_in_the_fingerprint_are_the_installed_ones():
     from importlib import metadata
 
