@@ -155,7 +155,7 @@ class _Update:
         for relative, pending in self.pending.items():
             self.files.do(os.replace, pending, self.out / relative)
         for relative in removed:
-            self.files.do((self.out / relative).unlink, True)
+            self.files.do(_remove, self.out / relative)
         self.files.wait()
         self.pending.clear()
         for relative in removed:
@@ -184,6 +184,7 @@ class _Update:
             staging.adopt(relative, pending)
         self.pending.clear()
         self.discard()
+        self.files.close()
         return staging
 
     def _forget(self, relative: str) -> None:
@@ -198,6 +199,10 @@ class _Update:
         self._make_folder(folder.parent)
         folder.mkdir()
         self.made.append(folder)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 def _remove_empty_folders(folder: Path, top: Path) -> None:
@@ -257,7 +262,7 @@ class _Staging:
         self.open()
         os.replace(made, self._again(relative))
 
-    def finish(self, removed: tuple[str, ...]) -> None:  # noqa: ARG002 - what is not staged is gone
+    def finish(self, removed: tuple[str, ...]) -> None:  # what is not staged is gone with the old site
         self.open()
         self.files.wait()
         _swap_in(self.folder, self.out)
