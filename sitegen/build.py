@@ -192,7 +192,7 @@ def site_files(
 def _files(
     site: Site,
     pages: tuple[Page, ...],
-    bodies: dict[str, str],
+    bodies: dict[str, bytes],
     search: dict[str, bytes],
     renderer: Renderer,
     urls: Urls,
@@ -206,7 +206,7 @@ def _files(
                 config=site.config,
                 site=site,
                 page=page,
-                body=Markup(bodies.pop(page.route, "")),  # each body is let go once its page is made
+                body=Markup(bodies.pop(page.route, b"").decode("utf-8")),  # each body is let go once its page is made
                 nav=nav,
                 link=urls.link,
                 absolute=urls.absolute,
@@ -259,8 +259,8 @@ class _Hashing:
         self.digest.update(data)
 
 
-def known_html(cache: Cache) -> dict[str, str]:
-    """Return the cached HTML of Markdown documents, by the documents' hash."""
+def known_html(cache: Cache) -> dict[str, bytes]:
+    """Return the cached HTML (UTF-8) of Markdown documents, by the documents' hash."""
     known = cache.load("html", HTML_KEY)
     return known if isinstance(known, dict) else {}
 
@@ -275,11 +275,11 @@ def html_of_pages(
     pages: tuple[Page, ...],
     cache: Cache,
     pool: Executor | None = None,
-    known: dict[str, str] | None = None,
+    known: dict[str, bytes] | None = None,
     digests: dict[str, str] | None = None,
     meanwhile: Callable[[], object] | None = None,
-) -> dict[str, str]:
-    """Return each page's Markdown as sanitized HTML, converting only documents not seen before.
+) -> dict[str, bytes]:
+    """Return each page's Markdown as sanitized HTML (UTF-8), converting only documents not seen before.
 
     Markdown conversion is most of a build's time; after an edit, most pages' documents are
     unchanged. The cache maps a hash of each document to its HTML (the code's fingerprint in
@@ -287,7 +287,7 @@ def html_of_pages(
     """
     known = known_html(cache) if known is None else known
     digests = markdown_digests(pages) if digests is None else digests
-    sources = {digest: page.markdown for page in pages if page.markdown is not None
+    sources = {digest: page.markdown.encode("utf-8") for page in pages if page.markdown is not None
                and (digest := digests[page.route]) not in known}
     fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile), strict=True))
     converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}

@@ -72,9 +72,15 @@ def to_html(source: str) -> str:
     return sanitize(_converter().reset().convert(source))
 
 
-def to_html_many(sources: Sequence[str]) -> list[str]:
-    """Render several Markdown documents (one task for a worker process)."""
-    return [to_html(source) for source in sources]
+def to_html_many(sources: Sequence[bytes]) -> list[bytes]:
+    """Render several Markdown documents to HTML, UTF-8 in and out (one task for a worker process).
+
+    Bytes, not str: CPython keeps a UTF-8 copy inside every non-ASCII str it pickles, for as
+    long as the str lives, and the build pickles documents to its workers and its cache
+    while it keeps them; bytes are also half the size of a str holding a character beyond
+    Latin-1 (a dash, a curly quote).
+    """
+    return [to_html(source.decode("utf-8")).encode("utf-8") for source in sources]
 
 
 @functools.cache
