@@ -147,7 +147,8 @@ def site_files(
 
     With `learn`, machine learning adds its suggestions: from the cache, or fitted by
     `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted, by
-    the workers of `pool` or, when none is given, of one started if there are enough pages.
+    the workers of `pool` (shut down once the Markdown is converted) or, when none is given,
+    of one started if there are enough pages.
     """
     timings, cache = timings or Timings(), cache or Cache(None)
     with timings.phase("markdown"):
@@ -175,6 +176,8 @@ def site_files(
 
     with workers(pool is None and to_convert >= WORTH_IT) as started, timings.phase("markdown"):
         bodies = html_of_pages(pages, cache, pool or started, html, digests, count_search_terms if fitting else None)
+    if pool is not None:  # done with: its workers hold what they converted until they end
+        pool.shutdown(wait=False)
     if fitting is not None:
         if fitting.busy() and not ahead:
             with timings.phase("search index"):

@@ -205,3 +205,20 @@ def test_a_template_failing_halfway_through_the_pages_leaves_the_previous_site(t
     assert "paper.html" in errors and "no_such_value" in errors
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site", "templates"]
+
+
+def test_the_markdown_workers_are_let_go_once_the_markdown_is_converted(tmp_path, content):
+    # At 100,000 papers a worker holds hundreds of MB after converting the largest pages,
+    # while the build still waits for the fit and renders every page.
+    from sitegen.build import build_site
+    from sitegen.learning import load_libraries
+    from sitegen.parallel import Helper, workers
+    from sitegen.project import Project
+
+    with workers(True, now=True) as pool:
+        if pool is None:
+            pytest.skip("no second core or no fork here: the build starts no workers")
+        build_site(Project(content, TEMPLATES), tmp_path / "site", pool=pool,
+                   helper=Helper(load_libraries, modules=("sitegen",)))  # sitegen is loaded: fits here
+        with pytest.raises(RuntimeError, match="shutdown"):
+            pool.submit(int)
