@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from sitegen.model import Paper, Site
 from sitegen.pages import added_order
-from sitegen.papers_json import dumps_papers, paper_record
+from sitegen.papers_json import encode_papers
 from sitegen.urls import paper_route
 
 Link = Callable[[str], str]
@@ -87,7 +87,7 @@ def robots_txt(absolute: Link) -> bytes:
 
 def papers_json(site: Site) -> bytes:
     """Return every paper with all its data: the same bytes as `sitegen papers --json`."""
-    return dumps_papers(paper_record(paper, site.curation, site.learning) for paper in site.catalog.papers).encode("utf-8")
+    return encode_papers(site.catalog.papers, site.curation, site.learning)
 
 
 def feed_files(site: Site, page_routes: Iterable[str], absolute: Link) -> dict[str, bytes]:
