@@ -19,6 +19,7 @@ to three decimals; packing makes the head index about a third of its gzipped siz
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -236,7 +237,10 @@ def search_files(site: Site, cache: Cache | None = None, earlier: Counted | None
     cache = cache or Cache(None)
     documents = search_documents(site)
     themes = [[theme.slug, theme.title] for theme in site.curation.themes]
-    key = content_hash(dumps([list(vars(document).values()) for document in documents]), dumps(themes))
+    digest = hashlib.sha256()  # one document at a time: their JSON together is as large as the abstracts
+    for document in documents:
+        digest.update(dumps(list(vars(document).values())))  # a JSON array ends itself: no separator needed
+    key = content_hash(digest.hexdigest(), dumps(themes))
     files = cache.load("search", key)
     if isinstance(files, dict) and set(files) == {HEAD_ROUTE, FULL_ROUTE}:
         return files
