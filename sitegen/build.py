@@ -293,14 +293,20 @@ def html_of_pages(
     """
     known = known_html(cache) if known is None else known
     digests = markdown_digests(pages) if digests is None else digests
-    sources = {digest: page.markdown.encode("utf-8") for page in pages if page.markdown is not None
+    sources = {digest: page.markdown for page in pages if page.markdown is not None
                and (digest := digests[page.route]) not in known}
-    fresh = dict(zip(sources, map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile), strict=True))
+    # Sent to the workers as UTF-8, encoded a few chunks at a time (see to_html_many).
+    converted_now = map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile, prepare=_utf8)
+    fresh = dict(zip(sources, converted_now, strict=True))
     converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
     bodies = {route: converted[digest] for route, digest in digests.items()}
     if converted.keys() != known.keys():
         cache.store("html", HTML_KEY, converted)
     return bodies
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8")
 
 
 def read_assets(folder: Path) -> dict[str, bytes]:

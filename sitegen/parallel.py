@@ -20,13 +20,15 @@ import os
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
+P = TypeVar("P")
 R = TypeVar("R")
 WORTH_IT = 300  # below this many documents or papers, starting workers costs more than it saves
 WORKER_NICENESS = 19  # Markdown workers yield to the helper, whose result the build waits for
@@ -74,21 +76,47 @@ def _be_nice() -> None:
 
 def map_in_chunks(
     pool: Executor | None,
-    function: Callable[[Sequence[T]], list[R]],
+    function: Callable[[Sequence[P]], list[R]],
     items: Sequence[T],
     meanwhile: Callable[[], object] | None = None,
+    prepare: Callable[[T], P] | None = None,
 ) -> list[R]:
-    """Apply `function` to chunks of `items` (in the pool, when there is one); keep the order.
+    """Apply `function` to chunks of `items`, each item `prepare`d first; keep the order.
 
-    `meanwhile` is work for this process while the workers are busy; it runs only then.
+    In the pool, when there is one: a feeding thread prepares and hands out a few chunks at
+    a time, so only those are ever prepared (for the Markdown, encoded) at once, while this
+    process does `meanwhile`, work that runs only then.
     """
+    def prepared(chunk: Sequence[T]) -> list[P]:
+        return [prepare(item) for item in chunk] if prepare is not None else list(chunk)  # type: ignore[arg-type]
+
     if pool is None or len(items) < WORTH_IT:
-        return function(items)
+        return function(prepared(items))
     size = max(1, len(items) // (4 * cores()))  # small chunks: a worker slowed by the helper takes few
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
-    results = pool.map(function, chunks)  # every chunk is submitted at once
+    results: list[list[R]] = [[] for _ in chunks]
+    failures: list[BaseException] = []
+
+    def feed() -> None:
+        handed: deque[tuple[int, Future[list[R]]]] = deque()
+        try:
+            for index, chunk in enumerate(chunks):
+                if len(handed) >= 2 * cores():  # every worker busy, one more chunk waiting for each
+                    done, future = handed.popleft()
+                    results[done] = future.result()
+                handed.append((index, pool.submit(function, prepared(chunk))))
+            for done, future in handed:
+                results[done] = future.result()
+        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread below
+            failures.append(error)
+
+    feeder = threading.Thread(target=feed, name="sitegen-chunks", daemon=True)
+    feeder.start()
     if meanwhile is not None:
         meanwhile()
+    feeder.join()
+    if failures:
+        raise failures[0]
     return [result for chunk in results for result in chunk]
 
 

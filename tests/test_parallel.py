@@ -101,3 +101,20 @@ def test_work_shared_among_workers_comes_back_in_order():
     with workers(False) as pool:
         assert pool is None
         assert map_in_chunks(pool, double_all, items[:5]) == [0, 2, 4, 6, 8]
+
+
+def fail_on_13(items):
+    if 13 in items:
+        raise ValueError("13 is not welcome")
+    return list(items)
+
+
+def test_chunks_are_prepared_as_they_are_handed_out_and_a_failure_comes_back():
+    items = list(range(1000))
+    done = []
+    with workers(True) as pool:
+        assert map_in_chunks(pool, double_all, items, meanwhile=lambda: done.append(True), prepare=lambda i: i + 1) == [
+            (item + 1) * 2 for item in items]
+        assert done == [True] or pool is None
+        with pytest.raises(ValueError, match="13 is not welcome"):
+            map_in_chunks(pool, fail_on_13, items)
