@@ -31,6 +31,7 @@ T = TypeVar("T")
 P = TypeVar("P")
 R = TypeVar("R")
 WORTH_IT = 300  # below this many documents or papers, starting workers costs more than it saves
+MOST_PER_CHUNK = 500  # documents or papers: a task's round trip is about a millisecond
 WORKER_NICENESS = 19  # Markdown workers yield to the helper, whose result the build waits for
 
 
@@ -92,7 +93,8 @@ def map_in_chunks(
 
     if pool is None or len(items) < WORTH_IT:
         return function(prepared(items))
-    size = max(1, len(items) // (4 * cores()))  # small chunks: a worker slowed by the helper takes few
+    # Small chunks: a worker slowed by the helper takes few, and few are prepared at once.
+    size = max(1, min(len(items) // (4 * cores()), MOST_PER_CHUNK))
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
     results: list[list[R]] = [[] for _ in chunks]
     failures: list[BaseException] = []
