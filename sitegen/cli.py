@@ -219,7 +219,7 @@ def run_papers(args: argparse.Namespace) -> int:
     from sitegen.curation import load_curation
     from sitegen.learning import learn
     from sitegen.model import Curation
-    from sitegen.papers_json import dumps_papers, paper_record
+    from sitegen.papers_json import encode_papers
     from sitegen.project import display
 
     curation, curation_problems = Curation(), []
@@ -237,7 +237,7 @@ def run_papers(args: argparse.Namespace) -> int:
     if args.json:
         # The same suggestions and related papers as the site's papers.json (cached by the build).
         learning = learn(catalog, curation, cache) if cache is not None else None
-        sys.stdout.write(dumps_papers(paper_record(paper, curation, learning) for paper in catalog.papers))
+        sys.stdout.write(encode_papers(catalog.papers, curation, learning).decode("utf-8"))
         # The papers are still printed, so a curator can look up the id a mistake names.
         return 1 if any(problem.is_error for problem in curation_problems) else 0
     print(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")

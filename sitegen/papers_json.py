@@ -39,17 +39,12 @@ def paper_record(paper: Paper, curation: Curation | None = None, learning: Learn
     }
 
 
-def dumps_papers(records: Iterable[dict[str, Any]]) -> str:
-    """Serialise paper records deterministically: sorted by id, keys in a fixed order."""
-    ordered = sorted(records, key=lambda record: record["id"])
-    return json.dumps(ordered, ensure_ascii=False, indent=2) + "\n"
-
-
 def encode_papers(papers: Iterable[Paper], curation: Curation, learning: Learning | None) -> bytes:
-    """Return `dumps_papers` of the papers' records, UTF-8, one record made at a time.
+    """Return the papers' records as a JSON list, UTF-8: sorted by id, keys in a fixed order,
+    indented by two, exactly as `json.dumps(records, ensure_ascii=False, indent=2)` + newline.
 
-    The same bytes without every record and the whole text held at once: papers.json of
-    100,000 papers is 200 MB, its records as dicts several times that.
+    One record is made and dumped at a time: papers.json of 100,000 papers is 200 MB, its
+    records as dicts and the whole text several times that.
     """
     parts = []
     for paper in sorted(papers, key=lambda paper: paper.id):
