@@ -116,19 +116,6 @@ def _collecting(problems: list[Problem]) -> Callable[[Callable[[], T]], T | None
     return read
 
 
-def render_site(
-    site: Site,
-    renderer: Renderer,
-    urls: Urls,
-    timings: Timings | None = None,
-    cache: Cache | None = None,
-    learn: bool = False,
-) -> tuple[tuple[Page, ...], dict[str, bytes]]:
-    """Return every page and every file of the site, rendered (see `site_files`)."""
-    pages, files = site_files(site, renderer, urls, timings, cache, learn)
-    return pages, dict(files)
-
-
 def site_files(
     site: Site,
     renderer: Renderer,

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from sitegen.build import render_site
+from sitegen.build import site_files
 from sitegen.model import Learning
 from sitegen.pages import added_order, show_date, split_excerpt
 from sitegen.render import Renderer
@@ -20,8 +20,8 @@ from .site_fixtures import CONFIG, LONG_ABSTRACT, curated_site, paper
 
 def render(site=None) -> dict[str, str]:
     site = site or curated_site()
-    _, files = render_site(site, Renderer(TEMPLATES), Urls.from_base_url(site.config.base_url))
-    return {name: data.decode("utf-8") for name, data in files.items()}
+    _, files = site_files(site, Renderer(TEMPLATES), Urls.from_base_url(site.config.base_url))
+    return {name: data.decode("utf-8") for name, data in files}
 
 
 def main_of(html: str) -> str:
