@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from markupsafe import Markup
 
@@ -25,8 +25,8 @@ from sitegen.fingerprint import Counts, input_fingerprint, remember_build, summa
 from sitegen.freepages import load_free_pages
 from sitegen.markup import to_html_many
 from sitegen.model import Catalog, Curation, Learning, Site
-from sitegen.pages import Page, add_learning, text_pages
-from sitegen.parallel import WORTH_IT, Helper, Pending, map_in_chunks, workers
+from sitegen.pages import Page, add_learning, page_makers
+from sitegen.parallel import Helper, Pending, map_in_chunks, workers
 from sitegen.project import Project, display
 from sitegen.render import Renderer
 from sitegen.search import LUNR_VERSION, Counted, count_ahead, search_files
@@ -125,6 +125,7 @@ def site_files(
     learn: bool = False,
     helper: Helper | None = None,
     pool: Executor | None = None,
+    keep_markdown: bool = False,
 ) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
     """Return every page, and the site's files (path, bytes) as each page is rendered in turn.
 
@@ -135,14 +136,11 @@ def site_files(
     With `learn`, machine learning adds its suggestions: from the cache, or fitted by
     `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted, by
     the workers of `pool` (shut down once the Markdown is converted) or, when none is given,
-    of one started if there are enough pages.
+    of one started if there are enough pages. The pages keep their Markdown only with
+    `keep_markdown` (for `markdown_files`).
     """
     timings, cache = timings or Timings(), cache or Cache(None)
-    with timings.phase("markdown"):
-        pages = page_texts(site, urls, cache)
-        html = known_html(cache)
-        digests = markdown_digests(pages)
-        to_convert = len(set(digests.values()) - html.keys())
+    read = site  # as read: what the pages' Markdown is made from, and the key of their cache
     fitting = None
     if learn and site.learning is None:
         from sitegen.learning import known_learning  # light: scikit-learn loads only to fit
@@ -161,8 +159,10 @@ def site_files(
     def count_search_terms() -> None:  # all the index needs but the fit's suggestions
         ahead.append(count_ahead(site))
 
-    with workers(pool is None and to_convert >= WORTH_IT) as started, timings.phase("markdown"):
-        bodies = html_of_pages(pages, cache, pool or started, html, digests, count_search_terms if fitting else None)
+    # Workers are forked only if there is enough Markdown to convert (see map_in_chunks).
+    with workers(pool is None) as started, timings.phase("markdown"):
+        pages, bodies = pages_and_bodies(read, urls, cache, pool or started, count_search_terms if fitting else None,
+                                         keep_markdown)
     if pool is not None:  # done with: its workers hold what they converted until they end
         pool.shutdown(wait=False)
     if fitting is not None:
@@ -224,22 +224,76 @@ def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
 HTML_KEY = content_hash("html of pages")
 
 
-def page_texts(site: Site, urls: Urls, cache: Cache) -> tuple[Page, ...]:
-    """Return every page with its Markdown (see `text_pages`), from the cache when the site
-    read is exactly the one of a build before: after a template or asset edit, say.
+def pages_and_bodies(
+    site: Site,
+    urls: Urls,
+    cache: Cache,
+    pool: Executor | None = None,
+    meanwhile: Callable[[], object] | None = None,
+    keep_markdown: bool = False,
+) -> tuple[tuple[Page, ...], dict[str, bytes]]:
+    """Return every page (see `text_pages`), and its Markdown as sanitized HTML (UTF-8) by route.
 
-    The key is a hash of the whole site model as read (pickled) and the addresses: all
-    that `text_pages` reads, so any change to the content misses.
+    Markdown conversion is most of a build's time; after an edit, most pages' documents are
+    unchanged. The cache maps a hash of each document to its HTML (the code's fingerprint in
+    the key covers the converter and the sanitizer), keeping only the current pages'.
+
+    The pages are made a few at a time, as their documents are handed to `pool`'s workers
+    (while this process does `meanwhile`), and are returned without their Markdown unless
+    `keep_markdown`: at 100,000 papers the Markdown alone takes 0.5 GB. After a template or
+    asset edit, the site read is exactly that of a build before: the pages and their
+    documents' hashes come from the cache, and no Markdown is made at all.
     """
+    known = known_html(cache)
+    key = pages_key(site, urls)
+    remembered = None if keep_markdown else cache.load("pages", key)
+    if _is_pages_entry(remembered) and all(digest in known for digest in remembered[1].values()):
+        pages, digests = remembered
+        return pages, {route: known[digest] for route, digest in digests.items()}
+    pages, digests, converted = _make_and_convert(site, urls, known, pool, meanwhile, keep_markdown)
+    if converted.keys() != known.keys():
+        cache.store("html", HTML_KEY, converted)
+    cache.store("pages", key, (tuple(_without_markdown(page) for page in pages), digests))
+    return pages, {route: converted[digest] for route, digest in digests.items()}
+
+
+def _make_and_convert(
+    site: Site,
+    urls: Urls,
+    known: dict[str, bytes],
+    pool: Executor | None,
+    meanwhile: Callable[[], object] | None,
+    keep_markdown: bool,
+) -> tuple[tuple[Page, ...], dict[str, str], dict[str, bytes]]:
+    """Make every page and convert the documents not in `known`: return the pages, the hash of
+    each page's document by route, and the HTML of every current document by hash."""
+    makers = page_makers(site, urls.link, urls.absolute)
+    pages: list[Page] = []
+    digests: dict[str, str] = {}
+    sent: dict[str, None] = {}  # the hashes of the documents converted now, in order
+
+    def documents() -> Iterator[bytes]:  # sent as UTF-8 (see to_html_many)
+        for _, make in makers:
+            page = make()
+            if page.markdown is not None:
+                document = page.markdown.encode("utf-8")
+                digest = digests[page.route] = hashlib.sha256(document).hexdigest()
+                if digest not in known and digest not in sent:
+                    sent[digest] = None
+                    yield document
+            pages.append(page if keep_markdown else _without_markdown(page))
+
+    fresh = dict(zip(sent, map_in_chunks(pool, to_html_many, documents(), len(makers), meanwhile, len), strict=True))
+    converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
+    return tuple(pages), digests, converted
+
+
+def pages_key(site: Site, urls: Urls) -> str:
+    """Return the cache key of the pages made from this site: a hash of the whole site model
+    as read (pickled) and the addresses, all that `text_pages` reads, so any change misses."""
     digest = hashlib.sha256()
     pickle.Pickler(_Hashing(digest), protocol=pickle.HIGHEST_PROTOCOL).dump((site, urls))
-    key = content_hash("pages", digest.hexdigest())
-    known = cache.load("pages", key)
-    if isinstance(known, tuple) and all(isinstance(page, Page) for page in known):
-        return known
-    pages = text_pages(site, urls.link, urls.absolute)
-    cache.store("pages", key, pages)
-    return pages
+    return content_hash("pages", digest.hexdigest())
 
 
 @dataclass
@@ -252,48 +306,19 @@ class _Hashing:
         self.digest.update(data)
 
 
+def _is_pages_entry(value: object) -> TypeGuard[tuple[tuple[Page, ...], dict[str, str]]]:
+    return (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple)
+            and all(isinstance(page, Page) for page in value[0]) and isinstance(value[1], dict))
+
+
+def _without_markdown(page: Page) -> Page:
+    return dataclasses.replace(page, markdown=None) if page.markdown is not None else page
+
+
 def known_html(cache: Cache) -> dict[str, bytes]:
     """Return the cached HTML (UTF-8) of Markdown documents, by the documents' hash."""
     known = cache.load("html", HTML_KEY)
     return known if isinstance(known, dict) else {}
-
-
-def markdown_digests(pages: tuple[Page, ...]) -> dict[str, str]:
-    """Return the hash of each page's Markdown document, by route (pages without one left out)."""
-    return {page.route: hashlib.sha256(page.markdown.encode("utf-8")).hexdigest()
-            for page in pages if page.markdown is not None}
-
-
-def html_of_pages(
-    pages: tuple[Page, ...],
-    cache: Cache,
-    pool: Executor | None = None,
-    known: dict[str, bytes] | None = None,
-    digests: dict[str, str] | None = None,
-    meanwhile: Callable[[], object] | None = None,
-) -> dict[str, bytes]:
-    """Return each page's Markdown as sanitized HTML (UTF-8), converting only documents not seen before.
-
-    Markdown conversion is most of a build's time; after an edit, most pages' documents are
-    unchanged. The cache maps a hash of each document to its HTML (the code's fingerprint in
-    the key covers the converter and the sanitizer), and keeps only the current pages.
-    """
-    known = known_html(cache) if known is None else known
-    digests = markdown_digests(pages) if digests is None else digests
-    sources = {digest: page.markdown for page in pages if page.markdown is not None
-               and (digest := digests[page.route]) not in known}
-    # Sent to the workers as UTF-8, encoded a few chunks at a time (see to_html_many).
-    converted_now = map_in_chunks(pool, to_html_many, list(sources.values()), meanwhile, prepare=_utf8)
-    fresh = dict(zip(sources, converted_now, strict=True))
-    converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
-    bodies = {route: converted[digest] for route, digest in digests.items()}
-    if converted.keys() != known.keys():
-        cache.store("html", HTML_KEY, converted)
-    return bodies
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8")
 
 
 def read_assets(folder: Path) -> dict[str, bytes]:
@@ -375,7 +400,8 @@ def build_site(
         urls = Urls.from_base_url(site.config.base_url)
         if markdown_dir is not None:
             check_markdown_folder(markdown_dir)
-        pages, files = site_files(site, renderer, urls, timings, cache, learn=True, helper=fitter, pool=pool)
+        pages, files = site_files(site, renderer, urls, timings, cache, learn=True, helper=fitter, pool=pool,
+                                  keep_markdown=markdown_dir is not None)
         with timings.phase("write"):  # the templates' time, spent as the files are written, counts apart
             report = write_site(files, out)
             if markdown_dir is not None:

@@ -9,6 +9,7 @@ document is rendered (sitegen.markup.to_html).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -270,19 +271,40 @@ def text_pages(site: Site, link: Link, absolute: Link) -> tuple[Page, ...]:
     So the build converts the Markdown while the models are fitted, and `add_learning` then
     fills in the machine's suggestions around the bodies.
     """
+    return tuple(make() for _, make in page_makers(site, link, absolute))
+
+
+def page_makers(site: Site, link: Link, absolute: Link) -> list[tuple[str, Callable[[], Page]]]:
+    """Return every page as (route, how to make it), in route order (see `text_pages`).
+
+    A page is made only when asked for: a build hands the Markdown of a few pages at a time
+    to its workers and never holds every page's Markdown at once.
+    """
     structure = Structure.of(site)
-    pages = [home_page(site, structure, link)]
-    pages += [theme_page(site, structure, theme, link) for theme in structure.themes]
-    pages += [paper_page(site, structure, paper, link, absolute) for paper in site.catalog.papers]
-    pages.append(tags_page(site, structure, link))
-    pages += [tag_page(site, structure, tag.slug, tag.description, link) for tag in site.curation.tags]
-    pages.append(all_papers_page(site, structure))
-    pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
-    pages.append(Page(route="search/", template="search.html", title="Search", section="search",
-                      description=f"Search the papers of {site.config.title}."))
-    pages.append(Page(route="404.html", template="404.html", title="Page not found", section="",
-                      description="This page does not exist."))
-    return tuple(sorted(pages, key=lambda page: page.route))
+    makers: list[tuple[str, Callable[[], Page]]] = [("", functools.partial(home_page, site, structure, link))]
+    makers += [(theme_route(theme.slug), functools.partial(theme_page, site, structure, theme, link))
+               for theme in structure.themes]
+    makers += [(paper_route(paper.id), functools.partial(paper_page, site, structure, paper, link, absolute))
+               for paper in site.catalog.papers]
+    makers.append(("tags/", functools.partial(tags_page, site, structure, link)))
+    makers += [(tag_route(tag.slug), functools.partial(tag_page, site, structure, tag.slug, tag.description, link))
+               for tag in site.curation.tags]
+    makers.append(("papers/", functools.partial(all_papers_page, site, structure)))
+    makers += [(f"{page.slug}/", functools.partial(free_page, page.slug, page.title, page.markdown))
+               for page in site.pages]
+    makers.append(("search/", functools.partial(search_page, site)))
+    makers.append(("404.html", not_found_page))
+    return sorted(makers, key=lambda maker: maker[0])
+
+
+def search_page(site: Site) -> Page:
+    return Page(route="search/", template="search.html", title="Search", section="search",
+                description=f"Search the papers of {site.config.title}.")
+
+
+def not_found_page() -> Page:
+    return Page(route="404.html", template="404.html", title="Page not found", section="",
+                description="This page does not exist.")
 
 
 def add_learning(pages: tuple[Page, ...], site: Site, has_map: bool = False) -> tuple[Page, ...]:
@@ -346,8 +368,8 @@ def home_page(site: Site, structure: Structure, link: Link) -> Page:
             for paper in added_order(site.catalog.papers)[:RECENT_COUNT]
         ),
         "",
-        f"All {len(site.catalog.papers)} papers are listed on "
-        f"[one page]({link('papers/')}); the [tags]({link('tags/')}) cut across themes.",
+        (f"All {len(site.catalog.papers)} papers are listed on "
+         f"[one page]({link('papers/')}); the [tags]({link('tags/')}) cut across themes."),
         "",
     ]
     return Page(route="", template="index.html", title=site.config.title, section="home",

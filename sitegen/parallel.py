@@ -15,23 +15,26 @@ call into it.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
-P = TypeVar("P")
 R = TypeVar("R")
 WORTH_IT = 300  # below this many documents or papers, starting workers costs more than it saves
 MOST_PER_CHUNK = 500  # documents or papers: a task's round trip is about a millisecond
+# A chunk's documents are held in this process three times at once (as text, encoded and
+# pickled) and in a worker as it converts them: the theme pages of 100,000 papers are 6 MB each.
+MOST_BYTES_PER_CHUNK = 2_000_000
 WORKER_NICENESS = 19  # Markdown workers yield to the helper, whose result the build waits for
 
 
@@ -77,36 +80,39 @@ def _be_nice() -> None:
 
 def map_in_chunks(
     pool: Executor | None,
-    function: Callable[[Sequence[P]], list[R]],
-    items: Sequence[T],
+    function: Callable[[Sequence[T]], list[R]],
+    items: Iterable[T],
+    expected: int | None = None,
     meanwhile: Callable[[], object] | None = None,
-    prepare: Callable[[T], P] | None = None,
+    size_of: Callable[[T], int] | None = None,
 ) -> list[R]:
-    """Apply `function` to chunks of `items`, each item `prepare`d first; keep the order.
+    """Apply `function` to chunks of `items` and return the results in order.
 
-    In the pool, when there is one: a feeding thread prepares and hands out a few chunks at
-    a time, so only those are ever prepared (for the Markdown, encoded) at once, while this
-    process does `meanwhile`, work that runs only then.
+    `items` may be made as they are taken (a generator): only the chunks being handed out
+    are ever made at once, in the pool's feeding thread, while this process does
+    `meanwhile`, work that runs only then. Fewer than WORTH_IT items are done here, at once.
+    `expected`, about how many items there are, sets the size of the chunks; with `size_of`
+    (a document's bytes, say), a chunk also holds at most MOST_BYTES_PER_CHUNK, or one item.
     """
-    def prepared(chunk: Sequence[T]) -> list[P]:
-        return [prepare(item) for item in chunk] if prepare is not None else list(chunk)  # type: ignore[arg-type]
-
-    if pool is None or len(items) < WORTH_IT:
-        return function(prepared(items))
-    # Small chunks: a worker slowed by the helper takes few, and few are prepared at once.
-    size = max(1, min(len(items) // (4 * cores()), MOST_PER_CHUNK))
-    chunks = [items[start:start + size] for start in range(0, len(items), size)]
-    results: list[list[R]] = [[] for _ in chunks]
+    taking = iter(items)
+    first = list(itertools.islice(taking, WORTH_IT))
+    items = itertools.chain(first, taking)
+    if pool is None or len(first) < WORTH_IT:  # too few to be worth a round trip to the workers
+        return [result for chunk in _chunks(items, MOST_PER_CHUNK, size_of) for result in function(chunk)]
+    # Small chunks: a worker slowed by the helper takes few, and few are made at once.
+    size = max(1, min(max(expected or 0, WORTH_IT) // (4 * cores()), MOST_PER_CHUNK))
+    results: list[list[R]] = []
     failures: list[BaseException] = []
 
     def feed() -> None:
         handed: deque[tuple[int, Future[list[R]]]] = deque()
         try:
-            for index, chunk in enumerate(chunks):
+            for index, chunk in enumerate(_chunks(items, size, size_of)):
                 if len(handed) >= 2 * cores():  # every worker busy, one more chunk waiting for each
                     done, future = handed.popleft()
                     results[done] = future.result()
-                handed.append((index, pool.submit(function, prepared(chunk))))
+                results.append([])
+                handed.append((index, pool.submit(function, chunk)))
             for done, future in handed:
                 results[done] = future.result()
         except BaseException as error:  # noqa: BLE001 - raised in the caller's thread below
@@ -120,6 +126,24 @@ def map_in_chunks(
     if failures:
         raise failures[0]
     return [result for chunk in results for result in chunk]
+
+
+def _chunks(items: Iterable[T], most: int, size_of: Callable[[T], int] | None = None) -> Iterator[list[T]]:
+    """Yield lists of at most `most` items, each list's items at most MOST_BYTES_PER_CHUNK by `size_of`."""
+    chunk: list[T] = []
+    held = 0
+    for item in items:
+        size = size_of(item) if size_of is not None else 0
+        if chunk and held + size > MOST_BYTES_PER_CHUNK:
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(item)
+        held += size
+        if len(chunk) == most:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
 
 
 class Pending(Generic[R]):

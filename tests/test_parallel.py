@@ -8,7 +8,7 @@ import time
 import pytest
 
 from sitegen.errors import Problem, SitegenError
-from sitegen.parallel import Helper, can_fork, map_in_chunks, workers
+from sitegen.parallel import MOST_BYTES_PER_CHUNK, Helper, can_fork, map_in_chunks, workers
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="needs fork and two cores")
 
@@ -109,12 +109,43 @@ def fail_on_13(items):
     return list(items)
 
 
-def test_chunks_are_prepared_as_they_are_handed_out_and_a_failure_comes_back():
-    items = list(range(1000))
+def test_items_made_as_they_are_taken_come_back_in_order_and_a_failure_comes_back():
     done = []
     with workers(True) as pool:
-        assert map_in_chunks(pool, double_all, items, meanwhile=lambda: done.append(True), prepare=lambda i: i + 1) == [
-            (item + 1) * 2 for item in items]
+        made = (item + 1 for item in range(1000))
+        assert map_in_chunks(pool, double_all, made, expected=1000, meanwhile=lambda: done.append(True)) == [
+            (item + 1) * 2 for item in range(1000)]
         assert done == [True] or pool is None
         with pytest.raises(ValueError, match="13 is not welcome"):
-            map_in_chunks(pool, fail_on_13, items)
+            map_in_chunks(pool, fail_on_13, range(1000))
+
+
+def test_items_are_made_a_chunk_at_a_time_and_a_few_are_done_here():
+    made = []
+
+    def making():
+        for item in range(1200):
+            made.append(item)
+            yield item
+
+    def seen_when_called(chunk):
+        return [len(made)] * len(chunk)
+
+    seen = map_in_chunks(None, seen_when_called, making())
+    assert sorted(set(seen)) == [500, 1000, 1200], "every item was made before the first chunk was done"
+    with workers(True) as pool:
+        assert map_in_chunks(pool, pid_of_each, range(5)) == [os.getpid()] * 5
+
+
+def pid_of_each(items):
+    return [os.getpid() for _ in items]
+
+
+def test_a_chunk_holds_at_most_its_bytes_or_one_larger_item():
+    part = MOST_BYTES_PER_CHUNK * 4 // 10
+    documents = [b"x" * part] * 3 + [b"y" * (MOST_BYTES_PER_CHUNK * 3)] + [b"z"] * 3
+    assert map_in_chunks(None, chunk_length_of_each, documents, size_of=len) == [2, 2, 1, 1, 3, 3, 3]
+
+
+def chunk_length_of_each(chunk):
+    return [len(chunk)] * len(chunk)

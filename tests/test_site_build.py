@@ -110,6 +110,15 @@ def test_markdown_writes_the_document_of_every_page(tmp_path, content, capsys):
     assert "\\*stars\\* and \\[a\\](javascript:alert(2))" in hostile
 
 
+def test_markdown_after_a_build_writes_every_document_the_cache_keeps_without_them(tmp_path, content, capsys):
+    assert build(capsys, content, tmp_path / "site")[0] == 0  # caches the pages, their Markdown left out
+    code, _, errors = build(capsys, content, tmp_path / "site", "--markdown", str(tmp_path / "md"))
+    assert code == 0, errors
+    assert build(capsys, content, tmp_path / "again", "--fresh", "--markdown", str(tmp_path / "md-again"))[0] == 0
+    assert tree(tmp_path / "md") == tree(tmp_path / "md-again")
+    assert "papers/alpha-attention-is-enough/index.md" in tree(tmp_path / "md")
+
+
 def test_markdown_refuses_a_folder_with_other_files(tmp_path, content, capsys):
     folder = tmp_path / "notes"
     folder.mkdir()
