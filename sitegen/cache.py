@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import pickle
 import tempfile
@@ -18,7 +19,7 @@ from sitegen import __version__
 
 CACHE_FOLDER = ".sitegen-cache"
 # Bump when the layout of cached values changes in a way the inputs' hash cannot see.
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 
 
 @functools.cache
@@ -46,6 +47,9 @@ def content_hash(*parts: bytes | str) -> str:
 class Cache:
     """Pickled values in `folder/<kind>-<key>.pickle`; a Cache(None) never hits and never writes.
 
+    Each file ends with a SHA-256 of its pickle, checked as it is read: a damaged entry (a
+    byte changed inside a page's stored HTML, say) is a miss, never a wrong value.
+
     A cache with `read=False` (`sitegen build --fresh`) never hits but stores what it computes,
     so the next build is warm again.
     """
@@ -64,7 +68,9 @@ class Cache:
             return None
         try:
             with path.open("rb") as stream:
-                return pickle.load(stream)
+                reading = _Summed(stream)
+                value = pickle.load(reading)
+                return value if stream.read() == reading.digest.digest() else None
         except FileNotFoundError:
             return None
         except Exception:  # noqa: BLE001 - a damaged entry is a miss: it is rebuilt and replaced
@@ -79,7 +85,9 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".tmp")
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                writing = _Summed(stream)
+                pickle.dump(value, writing, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(writing.digest.digest())
             os.replace(temporary, path)
             for old in path.parent.glob(f"{kind}-*.pickle"):
                 if old != path:
@@ -87,3 +95,30 @@ class Cache:
         except OSError:
             # A read-only or full disk costs speed, not correctness.
             return
+
+
+class _Summed:
+    """A file to pickle to or from that hashes every byte going through it (see Cache)."""
+
+    def __init__(self, stream: io.BufferedIOBase) -> None:
+        self.stream = stream
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.stream.write(data)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        count = self.stream.readinto(buffer)
+        self.digest.update(memoryview(buffer)[:count])
+        return count
+
+    def readline(self) -> bytes:
+        line = self.stream.readline()
+        self.digest.update(line)
+        return line

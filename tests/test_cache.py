@@ -36,3 +36,14 @@ def test_a_disabled_cache_never_hits_and_writes_nothing(tmp_path):
     cache = Cache(None)
     cache.store("index", "key", 1)
     assert cache.load("index", "key") is None
+
+
+def test_an_entry_with_a_byte_changed_is_a_miss(tmp_path):
+    cache = Cache(tmp_path)
+    key = content_hash("inputs")
+    cache.store("html", key, {"page": b"<p>" + b"a" * 1000 + b"</p>"})
+    path = cache.path("html", key)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1  # inside the stored HTML: still a valid pickle
+    path.write_bytes(bytes(data))
+    assert cache.load("html", key) is None
