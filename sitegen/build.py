@@ -166,6 +166,7 @@ def site_files(
                                          keep_markdown)
     if pool is not None:  # done with: its workers hold what they converted until they end
         pool.shutdown(wait=False)
+    give_back_free_memory()  # the documents' text, made and let go by the thousand
     if fitting is not None:
         if fitting.busy() and not ahead:
             with timings.phase("search index"):
@@ -214,6 +215,20 @@ def _files(
         listed = [page.route for page in pages if page.route != "404.html"]
         files.update(feed_files(site, listed, urls.absolute))
     yield from files.items()
+
+
+def give_back_free_memory() -> None:
+    """Hand the memory this process has freed back to the system (glibc's malloc_trim).
+
+    glibc keeps freed memory in each thread's heap for later use; much of what the pages'
+    Markdown took would otherwise stay counted against the build until it ends.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator decides alone
+        pass
 
 
 def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:

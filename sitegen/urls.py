@@ -63,14 +63,19 @@ def output_path(route: str) -> str:
     return route + "index.html" if route == "" or route.endswith("/") else route
 
 
+# One string per route, shared by every page and link that holds it: a paper's route is
+# held about five times (its page, its neighbours' links, the list of all papers, ...).
+@functools.cache
 def paper_route(paper_id: str) -> str:
     return f"papers/{paper_id}/"
 
 
+@functools.cache
 def theme_route(slug: str) -> str:
     return f"themes/{slug}/"
 
 
+@functools.cache
 def tag_route(slug: str) -> str:
     return f"tags/{slug}/"
 
