@@ -90,9 +90,11 @@ def map_in_chunks(
 
     `items` may be made as they are taken (a generator): only the chunks being handed out
     are ever made at once, in the pool's feeding thread, while this process does
-    `meanwhile`, work that runs only then. Fewer than WORTH_IT items are done here, at once.
-    `expected`, about how many items there are, sets the size of the chunks; with `size_of`
-    (a document's bytes, say), a chunk also holds at most MOST_BYTES_PER_CHUNK, or one item.
+    `meanwhile`, work that runs only then. Without a pool, or when there turn out to be
+    fewer than WORTH_IT items, they are done here, a chunk at a time, and `meanwhile` is
+    not run. `expected`, about how many items there are, sets the size of the chunks; with
+    `size_of` (a document's bytes, say), a chunk also holds at most MOST_BYTES_PER_CHUNK,
+    or one larger item.
     """
     taking = iter(items)
     first = list(itertools.islice(taking, WORTH_IT))
