@@ -137,8 +137,8 @@ def site_files(
     With `learn`, machine learning adds its suggestions: from the cache, or fitted by
     `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted, by
     the workers of `pool` (shut down once the Markdown is converted) or, when none is given,
-    of one started if there are enough pages. The pages keep their Markdown only with
-    `keep_markdown` (for `markdown_files`).
+    of one forked once there are enough documents to convert. The pages keep their Markdown
+    only with `keep_markdown` (for `markdown_files`).
     """
     timings, cache = timings or Timings(), cache or Cache(None)
     read = site  # as read: what the pages' Markdown is made from, and the key of their cache
