@@ -38,7 +38,7 @@ KEYWORD_COUNT = 8
 TAG_NEIGHBOURS = 10  # curated papers whose tags vote for an uncurated paper's tags
 TAG_THRESHOLD = 0.3  # share of the neighbours' similarity a tag needs to be suggested
 MAP_SAMPLE = 2000  # t-SNE lays out at most this many papers; the others join their neighbours
-BLOCK_CELLS = 4_000_000  # similarities computed at once: rows per block x papers
+BLOCK_CELLS = 2_000_000  # similarities computed at once (rows per block x papers): 8 MB, and a few copies
 
 _WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")
 _HYPHEN = re.compile(r"[-\u2010\u2011]")

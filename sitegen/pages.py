@@ -256,8 +256,18 @@ class Structure:
 
 def edit_url(site: Site, content_path: str) -> str:
     """Return the repository's edit page for a file of the content folder."""
-    config = site.config
-    return f"{config.repository}/edit/{config.branch}/content/{content_path}"
+    return _repository_url(site.config.repository, "edit", site.config.branch, content_path)
+
+
+def folder_url(site: Site, content_path: str) -> str:
+    """Return the repository's page of a folder of the content folder."""
+    return _repository_url(site.config.repository, "tree", site.config.branch, content_path)
+
+
+@functools.cache
+def _repository_url(repository: str, view: str, branch: str, content_path: str) -> str:
+    # One string per file: every paper of a theme links to the same one.
+    return f"{repository}/{view}/{branch}/content/{content_path}"
 
 
 def build_pages(site: Site, link: Link, absolute: Link, has_map: bool = False) -> tuple[Page, ...]:
@@ -510,7 +520,7 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         markdown="\n".join(lines),
         # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
         edit_url=edit_url(site, f"curation/{curated_in}.yaml") if curated_in
-        else f"{site.config.repository}/tree/{site.config.branch}/content/curation",
+        else folder_url(site, "curation"),
         paper=extras,
     )
 
