@@ -76,9 +76,9 @@ def to_html_many(sources: Sequence[bytes]) -> list[bytes]:
     """Render several Markdown documents to HTML, UTF-8 in and out (one task for a worker process).
 
     Bytes, not str: CPython keeps a UTF-8 copy inside every non-ASCII str it pickles, for as
-    long as the str lives, and the build pickles documents to its workers and its cache
-    while it keeps them; bytes are also half the size of a str holding a character beyond
-    Latin-1 (a dash, a curly quote).
+    long as the str lives, and the build pickles the HTML into its cache while it holds it;
+    bytes are also half the size of a str holding a character beyond Latin-1 (a dash, a
+    curly quote).
     """
     return [to_html(source.decode("utf-8")).encode("utf-8") for source in sources]
 

@@ -113,18 +113,6 @@ class Page:
         """Return where --markdown writes this page's Markdown: beside its HTML, as index.md."""
         return self.route + "index.md"
 
-    def __reduce__(self) -> tuple[Callable[..., Page], tuple[object, ...]]:
-        # The Markdown goes as UTF-8 bytes: CPython keeps a UTF-8 copy inside every non-ASCII
-        # str it pickles, for as long as the str lives, and the build caches every page.
-        values = [None if field.name == "markdown" else getattr(self, field.name) for field in dataclasses.fields(self)]
-        markdown = self.markdown.encode("utf-8") if self.markdown is not None else None
-        return _unpickled_page, (markdown, *values)
-
-
-def _unpickled_page(markdown: bytes | None, *values: object) -> Page:
-    page = Page(*values)  # type: ignore[arg-type]
-    return dataclasses.replace(page, markdown=markdown.decode("utf-8") if markdown is not None else None)
-
 
 # -- Pure helpers ---------------------------------------------------------------------------
 
