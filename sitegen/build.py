@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import json
@@ -26,8 +27,8 @@ from sitegen.fingerprint import Counts, input_fingerprint, remember_build, summa
 from sitegen.freepages import load_free_pages
 from sitegen.markup import to_html_many
 from sitegen.model import Catalog, Curation, Learning, Site
-from sitegen.pages import Page, add_learning, page_makers
-from sitegen.parallel import Helper, Pending, map_in_chunks, workers
+from sitegen.pages import MAP_ROUTE, Page, add_learning, map_page, page_makers
+from sitegen.parallel import Helper, Parts, map_in_chunks, workers
 from sitegen.project import Project, display
 from sitegen.render import Renderer
 from sitegen.search import LUNR_VERSION, Counted, count_ahead, search_files
@@ -127,7 +128,7 @@ def site_files(
     helper: Helper | None = None,
     pool: Executor | None = None,
     keep_markdown: bool = False,
-) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
+) -> tuple[list[Page], Iterator[tuple[str, bytes]]]:
     """Return every page, and the site's files (path, bytes) as each page is rendered in turn.
 
     Pages go through their templates as the files are asked for, so a writer can write each
@@ -137,12 +138,14 @@ def site_files(
     With `learn`, machine learning adds its suggestions: from the cache, or fitted by
     `helper` (a forked process, see sitegen/parallel.py) while the Markdown is converted, by
     the workers of `pool` (shut down once the Markdown is converted) or, when none is given,
-    of one forked once there are enough documents to convert. The pages keep their Markdown
-    only with `keep_markdown` (for `markdown_files`).
+    of one forked once there are enough documents to convert. The map, the fit's slowest
+    part, is laid out while every other file is made: its page comes last, and joins the
+    pages once the files are all taken. The pages keep their Markdown only with
+    `keep_markdown` (for `markdown_files`).
     """
     timings, cache = timings or Timings(), cache or Cache(None)
     read = site  # as read: what the pages' Markdown is made from, and the key of their cache
-    fitting = None
+    fitting: Parts[Learning] | None = None
     if learn and site.learning is None:
         from sitegen.learning import known_learning  # light: scikit-learn loads only to fit
 
@@ -150,9 +153,9 @@ def site_files(
         if known is not None:
             site = dataclasses.replace(site, learning=known)
         elif helper is not None:
-            fitting = helper.run(_learn, site.catalog, site.curation, cache)
+            fitting = helper.run_parts(_learn_in_parts, site.catalog, site.curation, cache)
         else:
-            fitting = Pending(lambda: _learn(site.catalog, site.curation, cache))
+            fitting = Parts(lambda: _learn_in_parts(site.catalog, site.curation, cache))
     if helper is not None and fitting is None:
         helper.close()  # started in case a fit was needed; it is not
     ahead: list[Counted] = []
@@ -171,18 +174,25 @@ def site_files(
         if fitting.busy() and not ahead:
             with timings.phase("search index"):
                 count_search_terms()
-        with timings.phase("learning"):  # what is left of the fit once the rest is done
-            site = dataclasses.replace(site, learning=fitting.result())
-    has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and bool(site.learning.positions)
-    pages = add_learning(pages, site, has_map)
+        with timings.phase("learning"):  # what is left of the fit but the map, once the rest is done
+            site = dataclasses.replace(site, learning=fitting.next())
+    map_coming = fitting is not None and site.learning is not None and not site.learning.positions and bool(site.catalog.papers)
+    has_map = (renderer.folder / "map.html").is_file() and site.learning is not None and (
+        bool(site.learning.positions) or map_coming)
+    pages = add_learning(pages, site, has_map and not map_coming)
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
-    return pages, _files(site, pages, bodies, ahead.pop() if ahead else None, cache, renderer, urls, nav, timings)
+    listed = sorted([page.route for page in pages if page.route != "404.html"] + ([MAP_ROUTE] if map_coming and has_map else []))
+    whole = fitting.last if map_coming and has_map else None
+    made = list(pages)
+    return made, _files(site, made, bodies, listed, whole, ahead.pop() if ahead else None, cache, renderer, urls, nav, timings)
 
 
 def _files(
     site: Site,
-    pages: tuple[Page, ...],
+    pages: list[Page],
     bodies: dict[str, bytes],
+    listed: list[str],
+    whole: Callable[[], Learning] | None,
     counted: Counted | None,
     cache: Cache,
     renderer: Renderer,
@@ -190,7 +200,7 @@ def _files(
     nav: tuple[tuple[str, str, str], ...],
     timings: Timings,
 ) -> Iterator[tuple[str, bytes]]:
-    for page in pages:
+    def rendered(page: Page, site: Site) -> bytes:
         with timings.phase("templates"):
             html = renderer.render(
                 page.template,
@@ -203,7 +213,10 @@ def _files(
                 absolute=urls.absolute,
                 asset=lambda name: urls.link(asset_route(name)),
             )
-        yield output_path(page.route), html.encode("utf-8")
+        return html.encode("utf-8")
+
+    for page in tuple(pages):
+        yield output_path(page.route), rendered(page, site)
     # The index is made once every page's HTML is let go: making it takes more memory at its
     # peak (84 MB at 10,000 papers) than all the pages' HTML (47 MB).
     with timings.phase("search index"):
@@ -212,9 +225,16 @@ def _files(
     with timings.phase("feeds and assets"):
         files = read_assets(renderer.folder / ASSETS_FOLDER)
         files[asset_route(LUNR_SCRIPT)] = read_lunr_script(renderer.folder)
-        listed = [page.route for page in pages if page.route != "404.html"]
         files.update(feed_files(site, listed, urls.absolute))
     yield from files.items()
+    if whole is not None:  # the map, laid out meanwhile
+        with timings.phase("learning"):
+            site = dataclasses.replace(site, learning=whole())
+        page = map_page(site)
+        if page is None:
+            raise RuntimeError("the fit placed no paper on the map")
+        bisect.insort(pages, page, key=lambda page: page.route)
+        yield output_path(page.route), rendered(page, site)
 
 
 def give_back_free_memory() -> None:
@@ -231,10 +251,10 @@ def give_back_free_memory() -> None:
         pass
 
 
-def _learn(catalog: Catalog, curation: Curation, cache: Cache) -> Learning:
-    from sitegen.learning import learn
+def _learn_in_parts(catalog: Catalog, curation: Curation, cache: Cache) -> Iterator[Learning]:
+    from sitegen.learning import learn_in_parts
 
-    return learn(catalog, curation, cache)
+    return learn_in_parts(catalog, curation, cache)
 
 
 HTML_KEY = content_hash("html of pages")

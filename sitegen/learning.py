@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -282,16 +282,27 @@ def map_positions(matrix: csr_matrix) -> np.ndarray:
 
 
 def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> Learning:
-    """Fit everything and return what the site shows; deterministic for given inputs.
+    """Fit everything and return what the site shows; deterministic for given inputs."""
+    *_, whole = learn_in_parts(catalog, curation, cache)
+    return whole
 
-    Two parts, each cached under a hash of exactly what it reads: related papers and the
+
+def learn_in_parts(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> Iterator[Learning]:
+    """Yield the learning twice: first without the map's positions, then whole.
+
+    Laying out the map (t-SNE) is the slowest part of a fit, and only the map page shows it:
+    a build renders every other page while it is made.
+
+    Two parts are cached, each under a hash of exactly what it reads: related papers and the
     map read only the papers' text; suggested themes and keywords read the curated
     placements too. A curation edit refits only the classifier, on cached features.
     """
     cache = cache or Cache(None)
     papers = catalog.papers
     if not papers:
-        return Learning()
+        yield Learning()
+        yield Learning()
+        return
     text_key, themes_key = learning_keys(catalog, curation)
     found: list[Features] = []
 
@@ -304,14 +315,18 @@ def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> L
         return found[0]
 
     text = cache.load("learning-text", text_key)
-    if not isinstance(text, TextLearning):
-        text = text_learning(papers, features_once().matrix)
-        cache.store("learning-text", text_key, text)
+    related = text.related if isinstance(text, TextLearning) else related_papers(papers, features_once().matrix)
     themes = cache.load("learning-themes", themes_key)
     if not isinstance(themes, ThemeLearning):
         themes = theme_learning(papers, curation, features_once)
         cache.store("learning-themes", themes_key, themes)
-    return combined(text, themes)
+    if not isinstance(text, TextLearning):
+        yield combined(TextLearning(related=related, positions=()), themes)
+        text = TextLearning(related=related, positions=paper_positions(papers, features_once().matrix))
+        cache.store("learning-text", text_key, text)
+    else:
+        yield combined(text, themes)
+    yield combined(text, themes)
 
 
 def learning_keys(catalog: Catalog, curation: Curation) -> tuple[str, str]:
@@ -357,17 +372,17 @@ def combined(text: TextLearning, themes: ThemeLearning) -> Learning:
                     keywords=themes.keywords, positions=text.positions)
 
 
-def text_learning(papers: Sequence[Paper], matrix: csr_matrix) -> TextLearning:
+def related_papers(papers: Sequence[Paper], matrix: csr_matrix) -> tuple[tuple[str, tuple[str, ...]], ...]:
     neighbours, similarities = nearest(matrix, RELATED_COUNT)
-    related = tuple(
+    return tuple(
         (paper.id, tuple(papers[j].id for j, score in zip(neighbours[i], similarities[i], strict=True) if score > 0))
         for i, paper in enumerate(papers)
     )
+
+
+def paper_positions(papers: Sequence[Paper], matrix: csr_matrix) -> tuple[tuple[str, tuple[float, float]], ...]:
     positions = map_positions(matrix)
-    return TextLearning(
-        related=related,
-        positions=tuple((paper.id, (float(positions[i][0]), float(positions[i][1]))) for i, paper in enumerate(papers)),
-    )
+    return tuple((paper.id, (float(positions[i][0]), float(positions[i][1]))) for i, paper in enumerate(papers))
 
 
 def theme_learning(papers: Sequence[Paper], curation: Curation, features_of: Callable[[], Features]) -> ThemeLearning:

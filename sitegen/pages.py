@@ -24,6 +24,7 @@ Link = Callable[[str], str]
 
 EXCERPT_LENGTH = 240
 RECENT_COUNT = 10
+MAP_ROUTE = "map/"
 # A theme page lists an uncurated paper when the classifier's best theme for it is this one
 # with at least this probability (right about 85% of the time in cross-validation).
 THEME_PAGE_CONFIDENCE = 0.3
@@ -320,12 +321,19 @@ def add_learning(pages: tuple[Page, ...], site: Site, has_map: bool = False) -> 
         elif page.route in themes and page.template == "theme.html":
             page = dataclasses.replace(page, theme=theme_extras(site, structure, themes[page.route]))
         found.append(page)
-    found_map = paper_map(site) if has_map else None
-    if found_map is not None:
-        found.append(Page(route="map/", template="map.html", title="Map of the papers", section="map",
-                          description=f"A map of the papers of {site.config.title}, placed by what they are about.",
-                          map=found_map))
+    if has_map and (page := map_page(site)) is not None:
+        found.append(page)
     return tuple(sorted(found, key=lambda page: page.route))
+
+
+def map_page(site: Site) -> Page | None:
+    """Return the map page, or None when machine learning has not placed the papers."""
+    found_map = paper_map(site)
+    if found_map is None:
+        return None
+    return Page(route=MAP_ROUTE, template="map.html", title="Map of the papers", section="map",
+                description=f"A map of the papers of {site.config.title}, placed by what they are about.",
+                map=found_map)
 
 
 def learned_paper_extras(site: Site, structure: Structure, paper_id: str) -> dict[str, object]:

@@ -163,11 +163,78 @@ class Pending(Generic[R]):
         return self._busy()
 
 
+class Parts(Generic[R]):
+    """What a job yields (a generator function's values), taken as they come.
+
+    `next()` waits for the next value, `last()` for the job's end and its last value. Values
+    come from a helper's connection; without one, or once the helper died, the job runs in
+    this process, only as far as asked (values the helper sent are not taken twice).
+    """
+
+    def __init__(self, job: Callable[[], Iterator[R]], connection: Connection | None = None,
+                 ended: Callable[[], None] = lambda: None) -> None:
+        self._job = job
+        self._connection = connection
+        self._ended = ended
+        self._taken = 0
+        self._here: Iterator[R] | None = None
+        self._last: list[R] = []
+
+    def next(self) -> R:
+        """Return the job's next value; raise StopIteration once it has none left."""
+        if self._connection is not None:
+            try:
+                kind, value = self._connection.recv()
+            except (EOFError, OSError):  # the helper died (killed, out of memory): go on here
+                kind, value = "lost", None
+            if kind == "part":
+                self._taken += 1
+                self._last[:] = [value]
+                return value
+            self._end()
+            if kind == "lost":
+                self._here = itertools.islice(self._job(), self._taken, None)
+            else:
+                self._here = iter(())  # the job is over, with this error or without
+                if kind == "error":
+                    raise value
+        if self._here is None:
+            self._here = iter(self._job())
+        value = next(self._here)
+        self._last[:] = [value]
+        return value
+
+    def last(self) -> R:
+        """Wait for the job to end; return its last value (the one taken last, if none is left)."""
+        try:
+            while True:
+                self.next()
+        except StopIteration:
+            pass
+        if not self._last:
+            raise LookupError("the job yielded nothing")
+        return self._last[0]
+
+    def busy(self) -> bool:
+        """Return True while the helper is working and has sent nothing more: time to do something else."""
+        try:
+            return self._connection is not None and not self._connection.closed and not self._connection.poll()
+        except (OSError, ValueError):
+            return False
+
+    def _end(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+            self._ended()
+
+
 class Helper:
     """A forked process that does its slow imports at once and runs one job sent later.
 
     `warm_up` runs in the child as soon as it is forked. `run(function, *args)` sends the job
-    (pickled: `function` must be a module-level function); `close()` ends a helper that got
+    (pickled: `function` must be a module-level function); `run_parts` sends one that yields
+    several values, each sent back as soon as it is made. `close()` ends a helper that got
     no job. If no helper could be started, or it died, the job runs in this process.
     """
 
@@ -188,34 +255,20 @@ class Helper:
         return self._process is not None
 
     def run(self, function: Callable[..., R], *args: Any) -> Pending[R]:
+        parts = self.run_parts(_whole, function, *args)
+        return Pending(parts.last, parts.busy)
+
+    def run_parts(self, function: Callable[..., Iterator[R]], *args: Any) -> Parts[R]:
+        """Send a job that yields values (a module-level generator function); return them as they come."""
         connection, self._connection = self._connection, None
-        if connection is None:
-            return Pending(lambda: function(*args))
-        try:
-            connection.send((function, args))
-        except (OSError, ValueError):  # the helper is gone: do the work here
-            self.close()
-            return Pending(lambda: function(*args))
-
-        def wait() -> R:
+        if connection is not None:
             try:
-                outcome, value = connection.recv()
-            except (EOFError, OSError):  # the helper died (killed, out of memory): do it here
-                outcome, value = "lost", None
-            finally:
+                connection.send((function, args))
+            except (OSError, ValueError):  # the helper is gone: do the work here
                 connection.close()
-                self._join()
-            if outcome == "error":
-                raise value
-            return function(*args) if outcome == "lost" else value
-
-        def busy() -> bool:
-            try:
-                return not connection.closed and not connection.poll()
-            except (OSError, ValueError):
-                return False
-
-        return Pending(wait, busy)
+                connection = None
+                self.close()
+        return Parts(lambda: function(*args), connection, self._join)
 
     def close(self) -> None:
         """End the helper. One that got no job, or whose result is no longer wanted (the build
@@ -242,6 +295,10 @@ class Helper:
         self.close()
 
 
+def _whole(function: Callable[..., R], *args: Any) -> Iterator[R]:
+    yield function(*args)
+
+
 def _serve(connection: Connection, warm_up: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this process
     # Receive the job while warming up: the parent's send must not wait for the imports.
@@ -257,7 +314,9 @@ def _serve(connection: Connection, warm_up: Callable[[], None]) -> None:
         return
     function, args = jobs[0]
     try:
-        reply: tuple[str, Any] = ("done", function(*args))
+        for value in function(*args):
+            connection.send(("part", value))
+        reply: tuple[str, Any] = ("end", None)
     except Exception as error:  # noqa: BLE001 - every failure goes back to the parent, raised there
         reply = ("error", error)
     try:

@@ -20,8 +20,8 @@ THEME_LEARNING = learning_module.theme_learning
 from sitegen.build import read_site
 from sitegen.cache import Cache
 from sitegen.cli import main
-from sitegen.learning import evaluate, learn, nearest, suggestions, tokenize
-from sitegen.model import Catalog, Curation
+from sitegen.learning import evaluate, learn, learn_in_parts, nearest, suggestions, tokenize
+from sitegen.model import Catalog, Curation, Learning
 from sitegen.papers_json import paper_record
 from sitegen.project import Project
 
@@ -269,7 +269,7 @@ def test_learning_is_fitted_once_and_again_only_for_the_parts_whose_inputs_chang
     site = site_of(obvious)
     cache = Cache(tmp_path / "cache")
     first = learn(site.catalog, site.curation, cache)
-    for step in ("features", "text_learning", "theme_learning"):
+    for step in ("features", "related_papers", "paper_positions", "theme_learning"):
         monkeypatch.setattr(learning_module, step, lambda *args, step=step: pytest.fail(f"{step} ran again"))
     assert learn(site.catalog, site.curation, cache) == first
     # A placement taken out: the classifier is fitted again, on cached features; the map stays.
@@ -281,6 +281,19 @@ def test_learning_is_fitted_once_and_again_only_for_the_parts_whose_inputs_chang
     assert refitted.suggested_themes != first.suggested_themes
     monkeypatch.undo()
     assert refitted == learn(site.catalog, moved), "cached parts give what a fit from scratch gives"
+
+
+def test_learning_comes_in_two_parts_the_map_last(obvious, tmp_path):
+    # A build renders every page but the map while the map is laid out (t-SNE, the slow part).
+    site = site_of(obvious)
+    cache = Cache(tmp_path / "cache")
+    first, whole = learn_in_parts(site.catalog, site.curation, cache)
+    assert first.positions == () and len(whole.positions) == len(site.catalog.papers)
+    assert dataclasses.replace(whole, positions=()) == first
+    assert whole == learn(site.catalog, site.curation)
+    cached_first, cached_whole = learn_in_parts(site.catalog, site.curation, cache)
+    assert cached_first == cached_whole == whole, "from the cache, both parts are whole at once"
+    assert list(learn_in_parts(Catalog(papers=()), Curation())) == [Learning(), Learning()]
 
 
 def test_a_tiny_list_still_builds_a_map_and_related_papers():

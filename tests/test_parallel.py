@@ -31,6 +31,20 @@ def die_unless_in(pid: int) -> str:
     return "done here"
 
 
+def count_to(last: int, gate: str | None = None):
+    for number in range(1, last + 1):
+        yield os.getpid(), number
+        while gate is not None and not os.path.exists(gate):  # the next part waits for the test
+            time.sleep(0.01)
+
+
+def die_after_one_unless_in(pid: int):
+    yield "first, from wherever"
+    if os.getpid() != pid:
+        os._exit(9)
+    yield "second, here"
+
+
 def double_all(items: list[int]) -> list[int]:
     return [item * 2 for item in items]
 
@@ -72,6 +86,36 @@ def test_a_helper_whose_result_is_no_longer_wanted_is_stopped_at_once():
     with Helper(warm) as helper:
         helper.run(time.sleep, 30)
     assert time.perf_counter() - started < 5
+
+
+@needs_fork
+def test_a_job_in_parts_sends_each_part_as_soon_as_it_is_made(tmp_path):
+    gate = tmp_path / "go on"
+    with Helper(warm) as helper:
+        parts = helper.run_parts(count_to, 3, str(gate))
+        pid, first = parts.next()  # while the helper waits for the gate: sent before the rest is made
+        assert (first, pid != os.getpid()) == (1, True)
+        assert parts.busy()
+        gate.touch()
+        assert parts.last()[1] == 3
+        with pytest.raises(StopIteration):
+            parts.next()
+
+
+def test_a_job_in_parts_runs_here_as_far_as_asked_without_a_helper():
+    with Helper(warm, modules=("os",)) as helper:
+        parts = helper.run_parts(count_to, 3)
+        assert parts.next() == (os.getpid(), 1)
+        assert parts.last() == (os.getpid(), 3)
+
+
+def test_a_helper_that_dies_between_parts_leaves_the_rest_to_this_process():
+    with Helper(warm) as helper:
+        parts = helper.run_parts(die_after_one_unless_in, os.getpid())
+        assert parts.next() == "first, from wherever"
+        assert parts.next() == "second, here"
+        with pytest.raises(StopIteration):
+            parts.next()
 
 
 def test_no_helper_is_forked_once_the_named_libraries_are_loaded_here():
