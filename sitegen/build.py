@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import itertools
 import json
 import pickle
 import time
@@ -182,59 +183,69 @@ def site_files(
     pages = add_learning(pages, site, has_map and not map_coming)
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
     listed = sorted([page.route for page in pages if page.route != "404.html"] + ([MAP_ROUTE] if map_coming and has_map else []))
-    whole = fitting.last if map_coming and has_map else None
-    made = list(pages)
-    return made, _files(site, made, bodies, listed, whole, ahead.pop() if ahead else None, cache, renderer, urls, nav, timings)
+    made, layout = list(pages), _Layout(renderer, urls, nav, bodies, timings)
+    files = _files(site, made, layout, listed, ahead.pop() if ahead else None, cache)
+    if map_coming:  # waited for even without a map page: the fit stores its results as it ends
+        files = itertools.chain(files, _map_files(fitting.last, has_map, site, made, layout))
+    return made, files
 
 
-def _files(
-    site: Site,
-    pages: list[Page],
-    bodies: dict[str, bytes],
-    listed: list[str],
-    whole: Callable[[], Learning] | None,
-    counted: Counted | None,
-    cache: Cache,
-    renderer: Renderer,
-    urls: Urls,
-    nav: tuple[tuple[str, str, str], ...],
-    timings: Timings,
-) -> Iterator[tuple[str, bytes]]:
-    def rendered(page: Page, site: Site) -> bytes:
-        with timings.phase("templates"):
-            html = renderer.render(
+@dataclass
+class _Layout:
+    """What laying a page out takes besides the page and the site: its body is let go once used."""
+
+    renderer: Renderer
+    urls: Urls
+    nav: tuple[tuple[str, str, str], ...]
+    bodies: dict[str, bytes]
+    timings: Timings
+
+    def render(self, page: Page, site: Site) -> bytes:
+        with self.timings.phase("templates"):
+            html = self.renderer.render(
                 page.template,
                 config=site.config,
                 site=site,
                 page=page,
-                body=Markup(unpacked(bodies.pop(page.route, None))),  # each body is let go once its page is made
-                nav=nav,
-                link=urls.link,
-                absolute=urls.absolute,
-                asset=lambda name: urls.link(asset_route(name)),
+                body=Markup(unpacked(self.bodies.pop(page.route, None))),
+                nav=self.nav,
+                link=self.urls.link,
+                absolute=self.urls.absolute,
+                asset=lambda name: self.urls.link(asset_route(name)),
             )
         return html.encode("utf-8")
 
+
+def _files(
+    site: Site, pages: list[Page], layout: _Layout, listed: list[str], counted: Counted | None, cache: Cache
+) -> Iterator[tuple[str, bytes]]:
     for page in tuple(pages):
-        yield output_path(page.route), rendered(page, site)
+        yield output_path(page.route), layout.render(page, site)
     # The index is made once every page's HTML is let go: making it takes more memory at its
     # peak (84 MB at 10,000 papers) than all the pages' HTML (47 MB).
-    with timings.phase("search index"):
+    with layout.timings.phase("search index"):
         search = search_files(site, cache, counted)
     yield from search.items()
-    with timings.phase("feeds and assets"):
-        files = read_assets(renderer.folder / ASSETS_FOLDER)
-        files[asset_route(LUNR_SCRIPT)] = read_lunr_script(renderer.folder)
-        files.update(feed_files(site, listed, urls.absolute))
+    with layout.timings.phase("feeds and assets"):
+        files = read_assets(layout.renderer.folder / ASSETS_FOLDER)
+        files[asset_route(LUNR_SCRIPT)] = read_lunr_script(layout.renderer.folder)
+        files.update(feed_files(site, listed, layout.urls.absolute))
     yield from files.items()
-    if whole is not None:  # the map, laid out meanwhile
-        with timings.phase("learning"):
-            site = dataclasses.replace(site, learning=whole())
-        page = map_page(site)
-        if page is None:
-            raise RuntimeError("the fit placed no paper on the map")
-        bisect.insort(pages, page, key=lambda page: page.route)
-        yield output_path(page.route), rendered(page, site)
+
+
+def _map_files(
+    whole: Callable[[], Learning], has_map: bool, site: Site, pages: list[Page], layout: _Layout
+) -> Iterator[tuple[str, bytes]]:
+    """Wait for the map laid out meanwhile; yield its page, which joins `pages`."""
+    with layout.timings.phase("learning"):
+        site = dataclasses.replace(site, learning=whole())
+    if not has_map:
+        return
+    page = map_page(site)
+    if page is None:
+        raise RuntimeError("the fit placed no paper on the map")
+    bisect.insort(pages, page, key=lambda page: page.route)
+    yield output_path(page.route), layout.render(page, site)
 
 
 def give_back_free_memory() -> None:

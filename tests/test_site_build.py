@@ -231,3 +231,22 @@ def test_the_markdown_workers_are_let_go_once_the_markdown_is_converted(tmp_path
                    helper=Helper(load_libraries, modules=("sitegen",)))  # sitegen is loaded: fits here
         with pytest.raises(RuntimeError, match="shutdown"):
             pool.submit(int)
+
+
+def test_the_map_comes_last_and_templates_without_a_map_page_still_keep_the_whole_fit(tmp_path, content):
+    # The fit sends all but the map first; the build renders the rest while the map is laid out.
+    from sitegen.build import build_site
+    from sitegen.project import Project
+
+    result = build_site(Project(content, TEMPLATES), tmp_path / "site", fresh=True)
+    assert result.pages == len([p for p in (tmp_path / "site").rglob("index.html")]) + 1  # and 404.html
+    assert (tmp_path / "site" / "map" / "index.html").is_file()
+    assert 'href="/repo/map/"' in (tmp_path / "site" / "index.html").read_text()
+    templates = shutil.copytree(TEMPLATES, tmp_path / "templates")
+    (templates / "map.html").unlink()
+    shutil.rmtree(tmp_path / ".sitegen-cache")
+    build_site(Project(content, templates), tmp_path / "mapless", fresh=True)
+    assert not (tmp_path / "mapless" / "map").exists()
+    assert 'href="/repo/map/"' not in (tmp_path / "mapless" / "index.html").read_text()
+    assert sorted(path.name.split("-")[0] + "-" + path.name.split("-")[1] for path in
+                  (tmp_path / ".sitegen-cache").glob("learning-*.pickle")) == ["learning-text", "learning-themes"]
