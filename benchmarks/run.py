@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/run.py --sizes 550,1000,10000 --runs 3 --compare
 
 Per size: a build from scratch (`--fresh`, empty output folder), a rebuild with nothing
-changed, a rebuild after editing one curation file and one after editing one template. Each
-build runs in its own process; wall time and peak memory are that process's. With
+changed, rebuilds after editing one curation file (a note; a placement, which fits the
+classifier again, also as `sitegen serve` runs it, with its warm fitter) and one after
+editing one template. Each build runs in its own process; wall time and peak memory are
+that process's. With
 --compare, the same papers are also built with Hugo (+ Pagefind for search) and MkDocs (its
 search plugin prebuilding the Lunr index in Python), when installed:
 
@@ -29,7 +31,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +41,10 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import make_corpus
 from sitegen.catalog import load_catalog
+from sitegen.warm import WarmFitter, connect
 
-SCENARIOS = ("fresh build", "no change", "one note edited", "one placement removed", "one template edited")
+SERVED = "one placement removed, under serve"  # with serve's warm fitter (sitegen/warm.py)
+SCENARIOS = ("fresh build", "no change", "one note edited", "one placement removed", SERVED, "one template edited")
 
 
 @dataclass
@@ -62,7 +67,7 @@ class Result:
     others: dict[str, list[float]] = field(default_factory=dict)
 
 
-def measure(command: list[str], cwd: Path | None = None) -> Run:
+def measure(command: list[str], cwd: Path | None = None, environment: dict[str, str] | None = None) -> Run:
     """Run a command to completion; return its wall time and the peak memory of its processes.
 
     A build forks helpers, so the peak is that of the whole process tree: the sum of each
@@ -70,7 +75,8 @@ def measure(command: list[str], cwd: Path | None = None) -> Run:
     Linux, and never less than the largest single process's peak resident size.
     """
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=None if environment is None else os.environ | environment)
     peak = [0]
     sampler = threading.Thread(target=sample_tree, args=(process.pid, peak), daemon=True)
     sampler.start()
@@ -118,9 +124,10 @@ def pss_kb(pid: int) -> int:
     return int(match.group(1)) if match else 0
 
 
-def sitegen_build(content: Path, templates: Path, out: Path, *options: str) -> Run:
+def sitegen_build(content: Path, templates: Path, out: Path, *options: str, environment: dict[str, str] | None = None) -> Run:
     return measure([sys.executable, "-m", "sitegen", "build", "--content", str(content),
-                    "--templates", str(templates), "--out", str(out), "--timings", *options], cwd=REPO)
+                    "--templates", str(templates), "--out", str(out), "--timings", *options], cwd=REPO,
+                   environment=environment)
 
 
 def phases_of(output: str) -> dict[str, float]:
@@ -155,8 +162,12 @@ def toggle(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1) if old in text else text.replace(new, old, 1), encoding="utf-8")
 
 
-def sitegen_rounds(size: int, work: Path, result: Result) -> Callable[[], None]:
-    """Prepare `size` papers in `work`; return a function timing one round of every scenario."""
+def sitegen_rounds(size: int, work: Path, result: Result, fitter: WarmFitter) -> Callable[[], None]:
+    """Prepare `size` papers in `work`; return a function timing one round of every scenario.
+
+    The builds "under serve" get the variables `sitegen serve` gives its builds, leading them
+    to `fitter` (its memory is not counted: it is serve's, loaded once for every build).
+    """
     content, templates = prepare(size, work)
     out = work / "site"
     curation = max(sorted((content / "curation").glob("*.yaml")), key=lambda path: path.stat().st_size)
@@ -180,6 +191,7 @@ def sitegen_rounds(size: int, work: Path, result: Result) -> Callable[[], None]:
         "no change": lambda: None,
         "one note edited": edit_note,
         "one placement removed": edit_curation,
+        SERVED: edit_curation,  # put back: the classifier is fitted again, by a child of the warm fitter
         "one template edited": lambda: toggle(templates / "base.html", "</footer>", "<!-- edited --></footer>"),
     }
 
@@ -192,13 +204,41 @@ def sitegen_rounds(size: int, work: Path, result: Result) -> Callable[[], None]:
         result.written["fresh build"] = written_of(run.output)
         for scenario, edit in edits.items():
             edit()
-            run = sitegen_build(content, templates, out)
+            run = sitegen_build(content, templates, out, environment=ready(fitter) if scenario == SERVED else None)
             result.runs.setdefault(scenario, []).append(run)
             result.written[scenario] = written_of(run.output)
         files = [p for p in out.rglob("*") if p.is_file()]
         result.files, result.output_mb = len(files), sum(p.stat().st_size for p in files) / 1e6
 
     return one_round
+
+
+def ready(fitter: WarmFitter) -> dict[str, str]:
+    """Return the variables `sitegen serve` gives its builds, once its fitter answers."""
+    environment = fitter.environment()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with patched_environment(environment):
+            connection = connect()
+        if connection is not None:
+            connection.close()
+            return environment
+        time.sleep(0.1)
+    raise SystemExit("the warm fitter did not start: run `sitegen serve` to see why")
+
+
+@contextmanager
+def patched_environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def write_other_sites(content: Path, work: Path) -> tuple[Path, Path]:
@@ -331,13 +371,14 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True)
         print(f"building {size:,} papers ...", file=sys.stderr, flush=True)
         result = Result(size)
-        rounds = [sitegen_rounds(size, work, result)]
-        if args.compare:
-            others, notes = other_rounds(result, work, args.tools)
-            rounds.append(others)
-        for _ in range(args.runs):  # each round times every tool: a slow minute slows them all
-            for one_round in rounds:
-                one_round()
+        with WarmFitter() as fitter:
+            rounds = [sitegen_rounds(size, work, result, fitter)]
+            if args.compare:
+                others, notes = other_rounds(result, work, args.tools)
+                rounds.append(others)
+            for _ in range(args.runs):  # each round times every tool: a slow minute slows them all
+                for one_round in rounds:
+                    one_round()
         results.append(result)
     sys.stdout.write(report(results, args.runs, sorted(set(notes))))
     return 0

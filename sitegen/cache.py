@@ -25,6 +25,11 @@ CACHE_FORMAT = "2"
 @functools.cache
 def code_fingerprint() -> str:
     """Return a hash of sitegen's own code: an edited module must miss, even at the same version."""
+    return code_fingerprint_now()
+
+
+def code_fingerprint_now() -> str:
+    """Return a hash of sitegen's own code as it is on disk now (`code_fingerprint` keeps the first)."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*")):

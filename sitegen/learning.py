@@ -61,11 +61,13 @@ def learning_helper() -> Helper:
     """Start a helper process loading scikit-learn, in case this build must fit the models.
 
     Whether it must is known only once the content is read, and the import alone takes about
-    a second: started first, the helper loads it on another core meanwhile.
+    a second: started first, the helper loads it on another core meanwhile. Under `sitegen
+    serve`, the helper is a child of its warm fitter, with scikit-learn loaded already.
     """
     from sitegen.parallel import Helper
+    from sitegen.warm import connect
 
-    return Helper(load_libraries, modules=LIBRARIES)
+    return Helper(load_libraries, modules=LIBRARIES, warm=connect())
 
 
 def _stop_words() -> frozenset[str]:

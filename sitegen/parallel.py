@@ -235,13 +235,16 @@ class Helper:
     `warm_up` runs in the child as soon as it is forked. `run(function, *args)` sends the job
     (pickled: `function` must be a module-level function); `run_parts` sends one that yields
     several values, each sent back as soon as it is made. `close()` ends a helper that got
-    no job. If no helper could be started, or it died, the job runs in this process.
+    no job. If no helper could be started, or it died, the job runs in this process. Given
+    `warm`, a connection to a process already warmed up (see sitegen/warm.py), the job goes
+    there and nothing is forked.
     """
 
-    def __init__(self, warm_up: Callable[[], None], modules: Sequence[str] = ()) -> None:
-        self._connection: Connection | None = None
+    def __init__(self, warm_up: Callable[[], None], modules: Sequence[str] = (), warm: Connection | None = None) -> None:
+        self._connection: Connection | None = warm
         self._process: Any = None
-        if not can_fork() or any(module in sys.modules for module in modules):
+        self._warm = warm is not None
+        if warm is not None or not can_fork() or any(module in sys.modules for module in modules):
             return
         context = multiprocessing.get_context("fork")
         mine, theirs = context.Pipe()
@@ -253,6 +256,11 @@ class Helper:
     @property
     def forked(self) -> bool:
         return self._process is not None
+
+    @property
+    def warm(self) -> bool:
+        """True when the job goes to a process that was warm before this helper was made."""
+        return self._warm
 
     def run(self, function: Callable[..., R], *args: Any) -> Pending[R]:
         parts = self.run_parts(_whole, function, *args)
@@ -310,9 +318,13 @@ def _serve(connection: Connection, warm_up: Callable[[], None]) -> None:
     except Exception:  # noqa: BLE001, S110 - a failed warm-up: the job runs and fails, or succeeds, on its own
         pass
     receiver.join()
-    if jobs[0] is None:  # the parent ended, or sent nothing
-        return
-    function, args = jobs[0]
+    if jobs[0] is not None:  # else the parent ended, or sent nothing
+        run_job(connection, jobs[0])
+
+
+def run_job(connection: Connection, job: tuple[Callable[..., Iterator[Any]], tuple[Any, ...]]) -> None:
+    """Run a job sent by `Helper.run_parts` and send back each value it yields, then its end or its error."""
+    function, args = job
     try:
         for value in function(*args):
             connection.send(("part", value))

@@ -2,6 +2,8 @@
 
 Each build runs `sitegen build` in a fresh Python process, so an edit to sitegen's own code
 takes effect as surely as an edit to a template, and a crash never takes the server down.
+The builds fit their models in children of a fitter kept warm meanwhile (sitegen/warm.py),
+with scikit-learn loaded already: an edit to a placement shows up a second sooner.
 Pages are served with a small live-reload script added on the way out (the built files are
 never touched); it listens for server-sent events and reloads when a build finishes. While
 the last build failed, every page shows its error instead, and the server keeps watching.
@@ -10,6 +12,7 @@ the last build failed, every page shows its error instead, and the server keeps 
 from __future__ import annotations
 
 import html
+import os
 import signal
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from sitegen.config import load_config
 from sitegen.errors import SitegenError
 from sitegen.project import Project, display
 from sitegen.urls import Urls
+from sitegen.warm import WarmFitter
 
 RELOAD_ROUTE = "__sitegen__/"
 POLL_SECONDS = 0.3  # how often the watcher looks at modification times
@@ -85,9 +89,10 @@ def build_command(project: Project, out: Path, base_url: str) -> list[str]:
     ]  # fmt: skip
 
 
-def run_build(command: list[str]) -> tuple[bool, str, float]:
+def run_build(command: list[str], environment: dict[str, str] | None = None) -> tuple[bool, str, float]:
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False,
+                          env=None if environment is None else os.environ | environment)
     return done.returncode == 0, (done.stderr + done.stdout).strip(), time.perf_counter() - started
 
 
@@ -243,7 +248,7 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     handler = type("SiteHandler", (Handler,), {"builds": builds, "base_path": base_path, "stopping": stopping})
-    with tempfile.TemporaryDirectory(prefix="sitegen-serve-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="sitegen-serve-") as scratch, WarmFitter() as fitter:
         site = (out or Path(scratch) / "site").resolve()
         server = ThreadingHTTPServer((host, port), partial(handler, directory=str(site)))
         server.daemon_threads = True
@@ -253,7 +258,7 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
             say(f"warning: serving on {host}: anyone who can reach this machine can read the site")
 
         def build(reason: str) -> None:
-            ok, output, seconds = run_build(command)
+            ok, output, seconds = run_build(command, fitter.environment())
             outcome = builds.publish(ok, output, seconds)
             if ok:
                 say(f"{reason}: built in {outcome.seconds:.2f} s")

@@ -151,6 +151,21 @@ def test_a_broken_build_shows_its_error_on_the_page_and_fixing_it_recovers(serve
     eventually(lambda: fetch(server.url)[0] == 200, "the fixed build is served again")
 
 
+def fitters_of(pid: int) -> list[int]:
+    """The warm fitters among a process's children (see sitegen/warm.py)."""
+    children = [int(child) for path in Path(f"/proc/{pid}/task").glob("*/children") for child in path.read_text().split()]
+    return [child for child in children if b"sitegen.warm" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+def test_serve_keeps_a_warm_fitter_for_its_builds_and_ends_it_when_it_stops(server):
+    fitters = fitters_of(server.process.pid)
+    assert len(fitters) == 1
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=WAIT_SECONDS) == 0
+    assert not Path(f"/proc/{fitters[0]}").exists() or Path(f"/proc/{fitters[0]}/stat").read_text().split(") ")[-1][0] == "Z"
+
+
 def test_ctrl_c_stops_the_server_cleanly(server):
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=WAIT_SECONDS) == 0
