@@ -185,7 +185,7 @@ def site_files(
     listed = sorted([page.route for page in pages if page.route != "404.html"] + ([MAP_ROUTE] if map_coming and has_map else []))
     made, layout = list(pages), _Layout(renderer, urls, nav, bodies, timings)
     files = _files(site, made, layout, listed, ahead.pop() if ahead else None, cache)
-    if map_coming:  # waited for even without a map page: the fit stores its results as it ends
+    if map_coming and fitting is not None:  # waited for even without a map page: the fit stores its results as it ends
         files = itertools.chain(files, _map_files(fitting.last, has_map, site, made, layout))
     return made, files
 
@@ -412,7 +412,7 @@ def read_lunr_script(templates: Path) -> bytes:
     )
 
 
-def markdown_files(pages: tuple[Page, ...]) -> dict[str, bytes]:
+def markdown_files(pages: Sequence[Page]) -> dict[str, bytes]:
     """Return the Markdown document of every page that has one, at its route's index.md."""
     return {page.markdown_path: page.markdown.encode("utf-8") for page in pages if page.markdown is not None}
 

@@ -321,8 +321,8 @@ def add_learning(pages: tuple[Page, ...], site: Site, has_map: bool = False) -> 
         elif page.route in themes and page.template == "theme.html":
             page = dataclasses.replace(page, theme=theme_extras(site, structure, themes[page.route]))
         found.append(page)
-    if has_map and (page := map_page(site)) is not None:
-        found.append(page)
+    if has_map and (the_map := map_page(site)) is not None:
+        found.append(the_map)
     return tuple(sorted(found, key=lambda page: page.route))
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -190,7 +190,7 @@ class Parts(Generic[R]):
             if kind == "part":
                 self._taken += 1
                 self._last[:] = [value]
-                return value
+                return cast(R, value)
             self._end()
             if kind == "lost":
                 self._here = itertools.islice(self._job(), self._taken, None)

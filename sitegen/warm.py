@@ -35,6 +35,7 @@ import threading
 from multiprocessing.connection import Client, Connection, Listener
 from multiprocessing.context import AuthenticationError
 from pathlib import Path
+from typing import Self
 
 from sitegen.cache import code_fingerprint, code_fingerprint_now, content_hash
 
@@ -126,7 +127,7 @@ class WarmFitter:
             self._process.wait()
         self._process = None
 
-    def __enter__(self) -> WarmFitter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
