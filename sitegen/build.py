@@ -32,7 +32,7 @@ from sitegen.pages import MAP_ROUTE, Page, add_learning, map_page, page_makers
 from sitegen.parallel import Helper, Parts, map_in_chunks, workers
 from sitegen.project import Project, display
 from sitegen.render import Renderer
-from sitegen.search import LUNR_VERSION, Counted, count_ahead, search_files
+from sitegen.search import LUNR_VERSION, Counted, TokenTerms, count_ahead, remember_token_terms, search_files, token_terms
 from sitegen.timings import Timings
 from sitegen.urls import Urls, asset_route, output_path
 from sitegen.writer import write_site
@@ -160,9 +160,10 @@ def site_files(
     if helper is not None and fitting is None:
         helper.close()  # started in case a fit was needed; it is not
     ahead: list[Counted] = []
+    terms_of = token_terms(cache)
 
     def count_search_terms() -> None:  # all the index needs but the fit's suggestions
-        ahead.append(count_ahead(site))
+        ahead.append(count_ahead(site, terms_of))
 
     # Workers are forked only if there is enough Markdown to convert (see map_in_chunks).
     with workers(pool is None) as started, timings.phase("markdown"):
@@ -184,7 +185,7 @@ def site_files(
     nav = tuple(item for item in NAV if item[2] != "map" or has_map)
     listed = sorted([page.route for page in pages if page.route != "404.html"] + ([MAP_ROUTE] if map_coming and has_map else []))
     made, layout = list(pages), _Layout(renderer, urls, nav, bodies, timings)
-    files = _files(site, made, layout, listed, ahead.pop() if ahead else None, cache)
+    files = _files(site, made, layout, listed, ahead.pop() if ahead else None, terms_of, cache)
     if map_coming and fitting is not None:  # waited for even without a map page: the fit stores its results as it ends
         files = itertools.chain(files, _map_files(fitting.last, has_map, site, made, layout))
     return made, files
@@ -217,14 +218,21 @@ class _Layout:
 
 
 def _files(
-    site: Site, pages: list[Page], layout: _Layout, listed: list[str], counted: Counted | None, cache: Cache
+    site: Site,
+    pages: list[Page],
+    layout: _Layout,
+    listed: list[str],
+    counted: Counted | None,
+    terms_of: TokenTerms,
+    cache: Cache,
 ) -> Iterator[tuple[str, bytes]]:
     for page in tuple(pages):
         yield output_path(page.route), layout.render(page, site)
     # The index is made once every page's HTML is let go: making it takes more memory at its
     # peak (84 MB at 10,000 papers) than all the pages' HTML (47 MB).
     with layout.timings.phase("search index"):
-        search = search_files(site, cache, counted)
+        search = search_files(site, cache, counted, terms_of)
+        remember_token_terms(cache, terms_of)
     yield from search.items()
     with layout.timings.phase("feeds and assets"):
         files = read_assets(layout.renderer.folder / ASSETS_FOLDER)

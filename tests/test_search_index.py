@@ -13,6 +13,7 @@ import pytest
 from lunr import lunr
 from lunr.tokenizer import Tokenizer
 
+import sitegen.search as search_module
 from sitegen.build import read_site
 from sitegen.cache import Cache
 from sitegen.model import Learning
@@ -24,9 +25,11 @@ from sitegen.search import (
     HEAD_ROUTE,
     count_ahead,
     packed_id,
+    remember_token_terms,
     search_documents,
     search_files,
     snippet,
+    token_terms,
     tokens,
 )
 
@@ -165,6 +168,36 @@ def test_the_files_are_deterministic_and_cached_by_content(site, files, tmp_path
                                   *site.catalog.papers[1:]))
     )
     assert b"Zebra finches" in search_files(renamed, cache)[HEAD_ROUTE]
+
+
+def test_each_token_goes_through_lunrs_pipeline_once_across_builds(site, files, tmp_path, monkeypatch):
+    cache = Cache(tmp_path)
+    first = token_terms(cache)
+    assert search_files(site, terms_of=first) == files
+    assert first["the"] == () and first["networks"] == ("network",), "stop words and stems both kept"
+    remember_token_terms(cache, first)
+    kept = token_terms(cache)
+    assert kept == first
+    renamed = dataclasses.replace(
+        site, catalog=dataclasses.replace(
+            site.catalog, papers=(dataclasses.replace(site.catalog.papers[0], title="Zebra finches"),
+                                  *site.catalog.papers[1:]))
+    )
+    expected = search_files(renamed)
+    ran: list[str] = []
+    pipeline = search_module._pipeline()
+
+    class Counting:
+        def run(self, tokens):
+            ran.extend(str(token) for token in tokens)
+            return pipeline.run(tokens)
+
+    monkeypatch.setattr(search_module, "_pipeline", lambda: Counting())
+    assert search_files(site, terms_of=kept) == files
+    assert ran == [], "every token was known"
+    assert search_files(renamed, terms_of=kept) == expected
+    assert sorted(set(ran)) == ["finches", "zebra"]
+    assert token_terms(Cache(tmp_path, read=False)) == {}, "a build with --fresh starts from nothing"
 
 
 # ---- lunr.js reads it -----------------------------------------------------------------
