@@ -32,7 +32,15 @@ from sitegen.pages import MAP_ROUTE, Page, add_learning, map_page, page_makers
 from sitegen.parallel import Helper, Parts, map_in_chunks, workers
 from sitegen.project import Project, display
 from sitegen.render import Renderer
-from sitegen.search import LUNR_VERSION, Counted, TokenTerms, count_ahead, remember_token_terms, search_files, token_terms
+from sitegen.search import (
+    LUNR_VERSION,
+    Counted,
+    TokenTerms,
+    count_ahead,
+    remember_token_terms,
+    search_files,
+    token_terms,
+)
 from sitegen.timings import Timings
 from sitegen.urls import Urls, asset_route, output_path
 from sitegen.writer import write_site
@@ -148,15 +156,18 @@ def site_files(
     read = site  # as read: what the pages' Markdown is made from, and the key of their cache
     fitting: Parts[Learning] | None = None
     if learn and site.learning is None:
-        from sitegen.learning import known_learning  # light: scikit-learn loads only to fit
+        # Light: scikit-learn loads only to fit. The job is sitegen.learning's own function,
+        # which serve's warm fitter has loaded: one of this module would make it import
+        # Jinja, Markdown and the rest (0.14 s) before fitting.
+        from sitegen.learning import known_learning, learn_in_parts
 
         known = known_learning(site.catalog, site.curation, cache)
         if known is not None:
             site = dataclasses.replace(site, learning=known)
         elif helper is not None:
-            fitting = helper.run_parts(_learn_in_parts, site.catalog, site.curation, cache)
+            fitting = helper.run_parts(learn_in_parts, site.catalog, site.curation, cache)
         else:
-            fitting = Parts(lambda: _learn_in_parts(site.catalog, site.curation, cache))
+            fitting = Parts(lambda: learn_in_parts(site.catalog, site.curation, cache))
     if helper is not None and fitting is None:
         helper.close()  # started in case a fit was needed; it is not
     ahead: list[Counted] = []
@@ -268,12 +279,6 @@ def give_back_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: its allocator decides alone
         pass
-
-
-def _learn_in_parts(catalog: Catalog, curation: Curation, cache: Cache) -> Iterator[Learning]:
-    from sitegen.learning import learn_in_parts
-
-    return learn_in_parts(catalog, curation, cache)
 
 
 HTML_KEY = content_hash("html of pages")

@@ -136,12 +136,12 @@ class WarmFitter:
 
 def main(address: str) -> None:
     """Run the fitter: load scikit-learn, then fork a child per connection until stdin closes."""
-    from sitegen.learning import load_libraries
-    from sitegen.parallel import run_job
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is serve's; it ends this process
     key = bytes.fromhex(sys.stdin.readline().strip())
     me = identity(code_fingerprint_now())  # before the imports: code edited meanwhile is another identity
+    from sitegen.learning import load_libraries  # and the job, learn_in_parts, with it
+    from sitegen.parallel import run_job
+
     load_libraries()
     threading.Thread(target=_exit_when_serve_ends, daemon=True).start()
     listener = Listener(address, family="AF_UNIX", authkey=key)
