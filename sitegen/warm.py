@@ -18,7 +18,8 @@ Safe by construction:
 - It ends when `sitegen serve` does, however that ends: its standard input is a pipe from
   serve, and it exits when the pipe closes.
 
-Nothing else starts it: a one-off `sitegen build` never leaves a process behind.
+Nothing else starts it: a one-off `sitegen build` never leaves a process behind. Linux
+only: elsewhere serve's builds fit on their own, as one-off builds do.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -89,8 +89,10 @@ class WarmFitter:
         A fitter just started is still loading scikit-learn: the build that follows fits on
         its own, as it would without one, and the next ones use it.
         """
-        if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
-            return {}  # builds fit on their own, as without serve
+        if not sys.platform.startswith("linux"):
+            # Forking after NumPy is loaded is safe with glibc and OpenBLAS; macOS's
+            # Accelerate is not fork-safe, and Windows cannot fork. Builds fit on their own.
+            return {}
         current = identity(code_fingerprint_now())
         if self._process is None or self._process.poll() is not None or current != self._identity:
             self._stop()

@@ -20,7 +20,7 @@ from sitegen.warm import ADDRESS_VARIABLE, KEY_VARIABLE, WarmFitter, connect
 from .conftest import CONTENT, REPO, TEMPLATES
 
 WAIT_SECONDS = 60  # scikit-learn's import, on a loaded machine
-needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm fitter forks a child per build")
+on_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm fitter runs on Linux only")
 
 
 def ready(fitter: WarmFitter, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
@@ -58,7 +58,7 @@ def fitter() -> Iterator[WarmFitter]:
         yield started
 
 
-@needs_fork
+@on_linux
 def test_a_build_under_serve_hands_its_fit_to_a_child_of_the_warm_fitter(fitter, monkeypatch):
     ready(fitter, monkeypatch)
     with learning_helper() as helper:
@@ -66,7 +66,7 @@ def test_a_build_under_serve_hands_its_fit_to_a_child_of_the_warm_fitter(fitter,
         assert helper.run(os.getppid).result() == fitter.pid
 
 
-@needs_fork
+@on_linux
 def test_a_site_fitted_by_the_warm_fitter_is_the_site_fitted_by_a_build_alone(fitter, monkeypatch, tmp_path):
     environment = ready(fitter, monkeypatch)
     command = [sys.executable, "-m", "sitegen", "build", "--content", str(CONTENT), "--templates", str(TEMPLATES),
@@ -80,7 +80,7 @@ def test_a_site_fitted_by_the_warm_fitter_is_the_site_fitted_by_a_build_alone(fi
     assert all((tmp_path / "alone" / name).read_bytes() == (tmp_path / "warm" / name).read_bytes() for name in files)
 
 
-@needs_fork
+@on_linux
 def test_a_fitter_running_other_code_is_not_used_and_a_wrong_key_is_refused(fitter, monkeypatch):
     environment = ready(fitter, monkeypatch)
     monkeypatch.setattr(warm_module, "identity", lambda code=None: "another version of sitegen")
@@ -102,7 +102,7 @@ def test_without_serve_a_build_forks_its_own_helper(monkeypatch):
         assert helper.forked == (can_fork() and not any(module in sys.modules for module in LIBRARIES))
 
 
-@needs_fork
+@on_linux
 def test_an_edit_to_sitegen_starts_a_new_fitter_and_ends_the_old(fitter, monkeypatch):
     fitter.environment()
     first = fitter.pid
@@ -112,7 +112,7 @@ def test_an_edit_to_sitegen_starts_a_new_fitter_and_ends_the_old(fitter, monkeyp
     assert gone(first)
 
 
-@needs_fork
+@on_linux
 def test_the_fitter_ends_with_serve_however_serve_ends(tmp_path):
     with WarmFitter() as fitter:
         fitter.environment()
