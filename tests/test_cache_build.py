@@ -217,3 +217,21 @@ def test_the_warnings_of_the_last_build_are_repeated_when_nothing_changed(projec
     first = capsys.readouterr().err
     build(project, "site")
     assert "lonely" in first and capsys.readouterr().err == first
+
+
+def test_the_records_of_output_folders_that_are_gone_are_forgotten(project, capsys):
+    # `sitegen serve` builds into a temporary folder per session: its record must not stay.
+    build(project, "site")
+    build(project, "elsewhere")
+    assert len(list((project / ".sitegen-cache").glob("build-*.json"))) == 2
+    shutil.rmtree(project / "elsewhere")
+    (project / ".sitegen-cache" / "build-0123456789abcdef.json").write_text('{"format": 1}')  # an older format
+    capsys.readouterr()
+    build(project, "site")
+    assert ", 0 written)" in capsys.readouterr().out, "a build with nothing to do records nothing"
+    (project / "content" / "site.yaml").write_text((project / "content" / "site.yaml").read_text() + "\n")
+    build(project, "site")
+    assert len(list((project / ".sitegen-cache").glob("build-*.json"))) == 1
+    capsys.readouterr()
+    build(project, "site")
+    assert ", 0 written)" in capsys.readouterr().out, "the record kept still says nothing changed"
