@@ -257,8 +257,14 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
         if not is_loopback(host):
             say(f"warning: serving on {host}: anyone who can reach this machine can read the site")
 
+        warm: dict[str, str] = {}  # what leads a build to the fitter
+
         def build(reason: str) -> None:
-            ok, output, seconds = run_build(command, fitter.environment())
+            ok, output, seconds = run_build(command, warm)
+            # The fitter is (re)started between builds, not before one: its import would slow
+            # the build down, which could not use it yet. A build after an edit to sitegen's
+            # code finds the fitter of the old code and fits on its own.
+            warm.update(fitter.environment())
             outcome = builds.publish(ok, output, seconds)
             if ok:
                 say(f"{reason}: built in {outcome.seconds:.2f} s")
