@@ -1,8 +1,8 @@
 """A fitter kept warm by `sitegen serve`: scikit-learn loaded once, a process forked per build.
 
 A one-off `sitegen build` forks a helper that spends about a second importing scikit-learn
-before it can fit (see sitegen/parallel.py). `sitegen serve` starts this process once, with
-its first build, and the builds it runs connect to it: for each, it forks a child with
+before it can fit (see sitegen/parallel.py). `sitegen serve` starts this process once, after
+its first build, and the builds it runs next connect to it: for each, it forks a child with
 scikit-learn already loaded, which takes the build's job as a forked helper would. A
 placement edit then shows up without waiting for that import.
 
