@@ -42,6 +42,7 @@ from sitegen.cache import code_fingerprint, code_fingerprint_now, content_hash
 ADDRESS_VARIABLE = "SITEGEN_FITTER"  # where a build finds the fitter (set by `sitegen serve`)
 KEY_VARIABLE = "SITEGEN_FITTER_KEY"  # the key it proves it knows, in hex
 HELLO_SECONDS = 2.0  # a fitter that has not said who it is by then is not used
+SOCKET_FOLDER_MOST = 60  # characters of the temporary folder's path, leaving room for the rest
 # The libraries whose version a fit depends on.
 LIBRARIES = ("scikit-learn", "scipy", "numpy", "threadpoolctl", "joblib")
 
@@ -77,7 +78,10 @@ class WarmFitter:
     changes or it ended, stopped with serve. `environment()` is what a build needs to use it."""
 
     def __init__(self) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="sitegen-fitter-"))  # only this user may open it
+        # Only this user may open it. A socket's path must fit in 108 bytes: under a long
+        # TMPDIR, the folder goes in /tmp.
+        short = len(tempfile.gettempdir()) > SOCKET_FOLDER_MOST and Path("/tmp").is_dir()
+        self._folder = Path(tempfile.mkdtemp(prefix="sitegen-fitter-", dir="/tmp" if short else None))
         self._key = secrets.token_bytes(32)
         self._process: subprocess.Popen[bytes] | None = None
         self._identity = ""

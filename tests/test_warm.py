@@ -127,3 +127,13 @@ def test_the_fitter_ends_with_serve_however_serve_ends(tmp_path):
     owner.send_signal(signal.SIGKILL)  # no clean-up at all: the fitter sees its input close
     owner.wait()
     assert gone(pid)
+
+
+@on_linux
+def test_a_long_temporary_folder_does_not_make_the_socket_address_too_long(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(deep))
+    with WarmFitter() as fitter:
+        ready(fitter, monkeypatch)
+        assert len(fitter.environment()[ADDRESS_VARIABLE]) < 108
