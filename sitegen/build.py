@@ -38,7 +38,6 @@ from sitegen.search import (
     count_ahead,
     remember_token_terms,
     search_files,
-    token_terms,
 )
 from sitegen.timings import Timings
 from sitegen.urls import Urls, asset_route, output_path
@@ -170,7 +169,7 @@ def site_files(
     if helper is not None and fitting is None:
         helper.close()  # started in case a fit was needed; it is not
     ahead: list[Counted] = []
-    terms_of = token_terms(cache)
+    terms_of = TokenTerms(cache)  # read from the cache only if a term is counted
 
     def count_search_terms() -> None:  # all the index needs but the fit's suggestions
         ahead.append(count_ahead(site, terms_of))

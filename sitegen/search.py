@@ -152,15 +152,31 @@ class TokenTerms(dict[str, tuple[str, ...]]):
     """What lunr's default pipeline makes of each token, run once per distinct token.
 
     The pipeline's stemmer is pure Python: at 550 papers it is 0.13 s of the 0.17 s spent
-    counting the terms. A build keeps what it worked out in the cache (`token_terms`,
-    `remember_token_terms`), so the next one runs only the tokens it has not seen.
+    counting the terms. A build keeps what it worked out in `cache` (`remember_token_terms`),
+    and the next one reads it back at the first token asked for (`read_kept`): a build that
+    counts no term (its search files cached) never reads it.
     """
 
-    def __init__(self, known: dict[str, tuple[str, ...]] | None = None) -> None:
-        super().__init__(known or {})
+    def __init__(self, cache: Cache | None = None) -> None:
+        super().__init__()
+        self._kept_in = cache
+        self.loaded = 0  # how many came from the cache
+
+    def read_kept(self) -> None:
+        """Add the tokens' terms the cache keeps from earlier builds (none with `--fresh`)."""
+        cache, self._kept_in = self._kept_in, None
+        known = cache.load("token-terms", _token_terms_key()) if cache is not None else None
+        if isinstance(known, str):
+            for line in known.splitlines():
+                token, _, terms = line.partition("\t")
+                self[token] = tuple(terms.split(" ")) if terms else ()
         self.loaded = len(self)
 
     def __missing__(self, token: str) -> tuple[str, ...]:
+        if self._kept_in is not None:
+            self.read_kept()
+            if token in self:
+                return self[token]
         from lunr.token import Token
 
         terms = self[token] = tuple(str(term) for term in _pipeline().run([Token(token)]))
@@ -178,14 +194,9 @@ def token_terms(cache: Cache) -> TokenTerms:
 
     Tokens of papers since removed stay until a build without the cache (`--fresh`).
     """
-    known = cache.load("token-terms", _token_terms_key())
-    if not isinstance(known, str):
-        return TokenTerms()
-    found = {}
-    for line in known.splitlines():
-        token, _, terms = line.partition("\t")
-        found[token] = tuple(terms.split(" ")) if terms else ()
-    return TokenTerms(found)
+    terms = TokenTerms(cache)
+    terms.read_kept()
+    return terms
 
 
 def remember_token_terms(cache: Cache, terms_of: TokenTerms) -> None:
