@@ -290,7 +290,8 @@ def learn(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> L
 
 
 def learn_in_parts(catalog: Catalog, curation: Curation, cache: Cache | None = None) -> Iterator[Learning]:
-    """Yield the learning twice: first without the map's positions, then whole.
+    """Yield the learning twice: first without the map's positions, then whole (both whole
+    when the map comes from the cache).
 
     Laying out the map (t-SNE) is the slowest part of a fit, and only the map page shows it:
     a build renders every other page while it is made.
