@@ -32,7 +32,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from multiprocessing.connection import Client, Connection, Listener
+from multiprocessing.connection import (
+    Client,
+    Connection,
+    Listener,
+    answer_challenge,
+    deliver_challenge,
+)
 from multiprocessing.context import AuthenticationError
 from pathlib import Path
 from typing import Self
@@ -61,15 +67,20 @@ def connect() -> Connection | None:
     if not address or not key:
         return None
     try:
-        connection = Client(address, family="AF_UNIX", authkey=bytes.fromhex(key))
-    except (OSError, EOFError, ValueError, AuthenticationError):  # not started yet, restarting, or gone
+        connection = Client(address, family="AF_UNIX")  # the handshake below, after a wait that ends
+    except OSError:  # not started yet, restarting, or gone
         return None
     try:
-        if connection.poll(HELLO_SECONDS) and connection.recv() == ("hello", identity()):
-            return connection
-    except (OSError, EOFError):
+        # A fitter that does not answer (stopped, say with Ctrl-Z, or swapping) is not waited
+        # for: its listening socket takes the connection, but nothing would ever reply.
+        if connection.poll(HELLO_SECONDS):
+            answer_challenge(connection, bytes.fromhex(key))
+            deliver_challenge(connection, bytes.fromhex(key))
+            if connection.poll(HELLO_SECONDS) and connection.recv() == ("hello", identity()):
+                return connection
+    except (OSError, EOFError, ValueError, AuthenticationError):
         pass
-    connection.close()  # another version of sitegen: this build fits on its own
+    connection.close()  # another version of sitegen, or not answering: this build fits on its own
     return None
 
 

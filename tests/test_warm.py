@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,24 @@ def test_a_fitter_running_other_code_is_not_used_and_a_wrong_key_is_refused(fitt
     monkeypatch.setenv(KEY_VARIABLE, environment[KEY_VARIABLE])
     connection = connect()
     assert connection is not None, "the fitter still serves the builds that know the key"
+    connection.close()
+
+
+@on_linux
+def test_a_build_does_not_wait_for_a_fitter_that_never_answers(fitter, monkeypatch):
+    ready(fitter, monkeypatch)
+    os.kill(fitter.pid, signal.SIGSTOP)  # Ctrl-Z on it, say: its socket still takes connections
+    try:
+        found: list[object] = []
+        asking = threading.Thread(target=lambda: found.append(connect()), daemon=True)
+        asking.start()
+        asking.join(timeout=WAIT_SECONDS)
+        assert not asking.is_alive(), "the build waited for a fitter that does not answer"
+        assert found == [None]
+    finally:
+        os.kill(fitter.pid, signal.SIGCONT)
+    connection = connect()
+    assert connection is not None, "the fitter answers again once it runs"
     connection.close()
 
 
