@@ -224,7 +224,8 @@ def run_papers(args: argparse.Namespace) -> int:
     from sitegen.papers_json import encode_papers
     from sitegen.project import display
 
-    curation, curation_problems = Curation(), []
+    curation = Curation()
+    curation_problems: list[Problem] = []
     cache = None
     if args.files:
         # Listings named on the command line are read alone: the curation is the whole list's.

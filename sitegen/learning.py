@@ -189,7 +189,7 @@ def driving_terms(classifier: Any, row: csr_matrix, theme: str, terms: np.ndarra
 # ---- Related papers -----------------------------------------------------------------------
 
 
-def nearest(matrix: Any, count: int, candidates: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest(matrix: Any, count: int, candidates: np.ndarray | Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return, for each row, the `count` most cosine-similar other rows (indices, similarities).
 
     `matrix` (sparse or dense) has L2-normalised rows, so similarity is a dot product. It is
@@ -277,7 +277,8 @@ def map_positions(matrix: csr_matrix) -> np.ndarray:
         rank = np.searchsorted(sample, neighbours[others])
         positions[others] = placed[rank].mean(axis=1)
     low, high = positions.min(axis=0), positions.max(axis=0)
-    return np.round((positions - low) / np.where(high > low, high - low, 1), 4)
+    scaled: np.ndarray = np.round((positions - low) / np.where(high > low, high - low, 1), 4)
+    return scaled
 
 
 # ---- The whole step -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from sitegen.errors import Problem, SitegenError
 from sitegen.model import Entry
@@ -258,7 +258,7 @@ class _EntryParser:
             "paste the abstract on the line after the title, or remove the title",
         )
 
-    def _fail(self, line: int, message: str, hint: str = "") -> None:
+    def _fail(self, line: int, message: str, hint: str = "") -> NoReturn:
         raise SitegenError(Problem(self.name, line, 1, message, hint))
 
 

@@ -316,8 +316,7 @@ def add_learning(pages: tuple[Page, ...], site: Site, has_map: bool = False) -> 
     found = []
     for page in pages:
         if page.paper is not None:
-            page = dataclasses.replace(page, paper=dataclasses.replace(
-                page.paper, **learned_paper_extras(site, structure, page.paper.id)))
+            page = dataclasses.replace(page, paper=learned_paper_extras(site, structure, page.paper))
         elif page.route in themes and page.template == "theme.html":
             page = dataclasses.replace(page, theme=theme_extras(site, structure, themes[page.route]))
         found.append(page)
@@ -336,22 +335,24 @@ def map_page(site: Site) -> Page | None:
                 map=found_map)
 
 
-def learned_paper_extras(site: Site, structure: Structure, paper_id: str) -> dict[str, object]:
+def learned_paper_extras(site: Site, structure: Structure, extras: PaperExtras) -> PaperExtras:
+    """Return a paper page's extras with what machine learning adds: related papers, suggested themes."""
     learning = site.learning
     if learning is None:
-        return {}
-    return {
-        "related": tuple(
+        return extras
+    return dataclasses.replace(
+        extras,
+        related=tuple(
             NavLink(structure.papers[other].title, paper_route(other))
-            for other in learning.related_to(paper_id)
+            for other in learning.related_to(extras.id)
             if other in structure.papers
         ),
-        "suggested_themes": tuple(
+        suggested_themes=tuple(
             Suggested(theme.title, theme_route(theme.slug), confidence)
-            for slug, confidence in learning.themes_suggested_for(paper_id)
+            for slug, confidence in learning.themes_suggested_for(extras.id)
             if (theme := structure.theme(slug)) is not None
         ),
-    }
+    )
 
 
 def home_page(site: Site, structure: Structure, link: Link) -> Page:

@@ -88,7 +88,7 @@ def paper_map(site: Site) -> PaperMap | None:
     for paper_id, (x, y) in learning.positions:
         curated = site.curation.themes_of(paper_id)
         suggested = [slug for slug, _ in learning.themes_suggested_for(paper_id)]
-        theme = (curated or suggested or [None])[0]
+        theme = next(iter(curated or suggested), None)
         if theme in counts:
             counts[theme] += 1
         points.append(MapPoint(
