@@ -20,8 +20,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sitegen.catalog import load_catalog, merge_entries  # noqa: E402
-from sitegen.model import Entry  # noqa: E402
+from sitegen.catalog import load_catalog, merge_entries
+from sitegen.model import Entry
 
 PAPERS_PER_LISTING = 5_000
 
@@ -58,7 +58,7 @@ def make_corpus(count: int, out: Path, content: Path = REPO / "content") -> Path
             lines += [copy_title(paper.title, copy), "", paper.abstract, ""]
             if paper.authors is not None and paper.published and not paper.published.startswith("--"):
                 year, month, day = paper.published.split("-")
-                months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+                months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
                 date = f"{months[int(month) - 1]} {int(day)}, {year}"
                 lines += [f"  • {paper.authors} authors", "·", f"{date} {paper.upvotes or ''}".strip(), ""]
         (out / "sources" / f"{start // PAPERS_PER_LISTING:04d}.txt").write_text("\n".join(lines), "utf-8")

@@ -283,7 +283,7 @@ def other_rounds(result: Result, work: Path, tools: Path) -> tuple[Callable[[], 
     hugo_site, mkdocs_site = write_other_sites(work / "content", work)
     hugo, mkdocs = tool("hugo", tools), tool("mkdocs", tools)
     python = str(tools / "python") if (tools / "python").exists() else sys.executable
-    has_pagefind = subprocess.run([python, "-c", "import pagefind_bin"], capture_output=True).returncode == 0
+    has_pagefind = subprocess.run([python, "-c", "import pagefind_bin"], capture_output=True, check=False).returncode == 0
 
     def one_round() -> None:
         if hugo:
@@ -332,8 +332,8 @@ def report(results: list[Result], runs: int, notes: list[str]) -> str:
         first, last = results[0], results[-1]
         per_first = median([r.seconds for r in first.runs["fresh build"]]) / first.size
         per_last = median([r.seconds for r in last.runs["fresh build"]]) / last.size
-        lines += ["", f"Time per paper from scratch: {per_first * 1000:.2f} ms at {first.size:,}, "
-                      f"{per_last * 1000:.2f} ms at {last.size:,} ({per_last / per_first:.2f}x)."]
+        lines += ["", (f"Time per paper from scratch: {per_first * 1000:.2f} ms at {first.size:,}, "
+                       f"{per_last * 1000:.2f} ms at {last.size:,} ({per_last / per_first:.2f}x).")]
     for result in results:
         if not result.others:
             continue

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from sitegen.errors import Problem, SitegenError, Severity
+from sitegen.errors import Problem, Severity, SitegenError
 from sitegen.listings import read_listing
 from sitegen.model import Catalog, Entry, Link, Paper
 
@@ -132,9 +132,7 @@ def link_kind(url: str) -> str:
 def _trim_url(url: str) -> str:
     while url:
         last = url[-1]
-        if last in _TRAILING:
-            url = url[:-1]
-        elif last in _PAIRS and url.count(_PAIRS[last]) < url.count(last):
+        if last in _TRAILING or (last in _PAIRS and url.count(_PAIRS[last]) < url.count(last)):
             url = url[:-1]
         else:
             break
@@ -171,7 +169,7 @@ def _merge_group(paper_id: str, group: list[Entry]) -> tuple[Paper, list[Problem
     return paper, warnings
 
 
-def _conflict(paper_id: str, first: Entry, field: str, values: list[object]) -> Problem:
+def _conflict(paper_id: str, first: Entry, field: str, values: Sequence[object]) -> Problem:
     shown = ", ".join(repr(v if not isinstance(v, str) or len(v) < 40 else v[:37] + "...") for v in values)
     return Problem(
         first.path,

@@ -114,7 +114,7 @@ def test_a_listing_of_only_headers_is_an_error():
 
 
 def test_a_listing_that_is_not_utf8_names_the_line():
-    message = error_of("Title\nAbstract\n".encode() + "Caf\xe9\n".encode("latin-1"))
+    message = error_of(b"Title\nAbstract\n" + "Caf\xe9\n".encode("latin-1"))
     assert message == "bad.txt:3:4: error: the listing is not UTF-8 (byte 0xe9) (save the file as UTF-8)"
 
 

@@ -35,7 +35,7 @@ def runs(workflow: dict) -> list[str]:
 
 
 def quickstart_commands() -> list[str]:
-    block = re.search(r"## Quickstart\n.*?```sh\n(.*?)```", README, re.S)
+    block = re.search(r"## Quickstart\n.*?```sh\n(.*?)```", README, re.DOTALL)
     assert block, "the README has no Quickstart code block"
     return block.group(1).split("\n")[:-1]
 
