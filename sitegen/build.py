@@ -283,6 +283,7 @@ def give_back_free_memory() -> None:
 
 
 HTML_KEY = content_hash("html of pages")
+LONG_DOCUMENT = 500_000  # bytes of Markdown (a theme of 300 papers) after which a worker frees its memory
 
 
 def pages_and_bodies(
@@ -329,7 +330,7 @@ def _make_and_convert(
 ) -> tuple[tuple[Page, ...], dict[str, str], dict[str, bytes]]:
     """Make every page and convert the documents not in `known`: return the pages, the hash of
     each page's document by route, and the HTML of every current document by hash."""
-    makers = page_makers(site, urls.link, urls.absolute)
+    makers = page_makers(site, urls.link, urls.absolute, longest_first=True)
     pages: list[Page] = []
     digests: dict[str, str] = {}
     sent: dict[str, None] = {}  # the hashes of the documents converted now, in order
@@ -347,7 +348,7 @@ def _make_and_convert(
 
     fresh = dict(zip(sent, map_in_chunks(pool, packed_html_many, documents(), len(makers), meanwhile, len), strict=True))
     converted = {digest: known[digest] if digest in known else fresh[digest] for digest in digests.values()}
-    return tuple(pages), digests, converted
+    return tuple(sorted(pages, key=lambda page: page.route)), digests, converted
 
 
 def packed_html_many(documents: Sequence[bytes]) -> list[bytes]:
@@ -357,7 +358,13 @@ def packed_html_many(documents: Sequence[bytes]) -> list[bytes]:
     fit, and caches them all: compressed, they take about a third of the memory (0.4 GB
     at 100,000 papers otherwise) and of the cache file, for 2% of the conversion's time.
     """
-    return [zlib.compress(html, 1) for html in to_html_many(documents)]
+    packed = [zlib.compress(html, 1) for html in to_html_many(documents)]
+    if max(map(len, documents), default=0) >= LONG_DOCUMENT:
+        # Converting one takes about twenty times its size, which glibc would keep with this
+        # worker until the Markdown is done (the long pages come first). Not after every
+        # task: memory handed back is faulted in again, at a cost.
+        give_back_free_memory()
+    return packed
 
 
 def unpacked(body: bytes | None) -> str:

@@ -25,6 +25,8 @@ Link = Callable[[str], str]
 EXCERPT_LENGTH = 240
 RECENT_COUNT = 10
 MAP_ROUTE = "map/"
+# A theme page's entry for a paper (abstract included) is about ten times a tag page's line.
+THEME_ENTRY_WEIGHT = 10
 # A theme page lists an uncurated paper when the classifier's best theme for it is this one
 # with at least this probability (right about 85% of the time in cross-validation).
 THEME_PAGE_CONFIDENCE = 0.3
@@ -273,11 +275,16 @@ def text_pages(site: Site, link: Link, absolute: Link) -> tuple[Page, ...]:
     return tuple(make() for _, make in page_makers(site, link, absolute))
 
 
-def page_makers(site: Site, link: Link, absolute: Link) -> list[tuple[str, Callable[[], Page]]]:
+def page_makers(
+    site: Site, link: Link, absolute: Link, longest_first: bool = False
+) -> list[tuple[str, Callable[[], Page]]]:
     """Return every page as (route, how to make it), in route order (see `text_pages`).
 
     A page is made only when asked for: a build hands the Markdown of a few pages at a time
-    to its workers and never holds every page's Markdown at once.
+    to its workers and never holds every page's Markdown at once. With `longest_first`, the
+    theme and tag pages come first, those listing the most papers first (then route order):
+    the build converts them while it holds little else, and its workers do not end on one
+    long document while the others wait.
     """
     structure = Structure.of(site)
     makers: list[tuple[str, Callable[[], Page]]] = [("", functools.partial(home_page, site, structure, link))]
@@ -293,7 +300,12 @@ def page_makers(site: Site, link: Link, absolute: Link) -> list[tuple[str, Calla
                for page in site.pages]
     makers.append(("search/", functools.partial(search_page, site)))
     makers.append(("404.html", not_found_page))
-    return sorted(makers, key=lambda maker: maker[0])
+    makers.sort(key=lambda maker: maker[0])
+    if longest_first:
+        listed = {theme_route(slug): THEME_ENTRY_WEIGHT * len(entries) for slug, entries in structure.theme_papers.items()}
+        listed |= {tag_route(slug): len(papers) for slug, papers in structure.tag_papers.items()}
+        makers.sort(key=lambda maker: -listed.get(maker[0], 0))  # a stable sort: route order otherwise
+    return makers
 
 
 def search_page(site: Site) -> Page:
