@@ -129,12 +129,13 @@ def field_terms(
     dict.
     """
     terms_of = TokenTerms() if terms_of is None else terms_of
-    same = earlier is not None and [d.id for d in earlier.documents] == [d.id for d in documents]
+    if earlier is not None and [d.id for d in earlier.documents] != [d.id for d in documents]:
+        earlier = None  # other documents: nothing to keep
     found: list[list[tuple[str, ...]]] = [[] for _ in FIELD_NAMES]
     for index, document in enumerate(documents):
         for position, name in enumerate(FIELD_NAMES):
             text = getattr(document, name)
-            if same and earlier is not None and getattr(earlier.documents[index], name) == text:
+            if earlier is not None and getattr(earlier.documents[index], name) == text:
                 found[position].append(earlier.terms[position][index])
             else:
                 found[position].append(tuple(chain.from_iterable(map(terms_of.__getitem__, tokens(text)))))
@@ -189,18 +190,10 @@ def _token_terms_key() -> str:
     return content_hash("lunr terms of tokens", *installed_versions(["lunr"]))
 
 
-def token_terms(cache: Cache) -> TokenTerms:
-    """Return the tokens' terms the cache keeps from earlier builds (none with `--fresh`).
-
-    Tokens of papers since removed stay until a build without the cache (`--fresh`).
-    """
-    terms = TokenTerms(cache)
-    terms.read_kept()
-    return terms
-
-
 def remember_token_terms(cache: Cache, terms_of: TokenTerms) -> None:
     """Keep the tokens' terms for the next build, when this one worked out new ones.
+
+    Tokens of papers since removed stay until a build without the cache (`--fresh`).
 
     Kept as one text, a line per token ("token<TAB>term term"; a token never holds a space,
     nor does a term): pickling the dict itself would memoize each of its strings and tuples

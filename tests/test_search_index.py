@@ -23,13 +23,13 @@ from sitegen.search import (
     FULL_ROUTE,
     HEAD_FIELDS,
     HEAD_ROUTE,
+    TokenTerms,
     count_ahead,
     packed_id,
     remember_token_terms,
     search_documents,
     search_files,
     snippet,
-    token_terms,
     tokens,
 )
 
@@ -170,13 +170,20 @@ def test_the_files_are_deterministic_and_cached_by_content(site, files, tmp_path
     assert b"Zebra finches" in search_files(renamed, cache)[HEAD_ROUTE]
 
 
+def kept_terms(cache: Cache) -> TokenTerms:
+    """Return the tokens' terms `cache` keeps from earlier builds, read at once."""
+    terms = TokenTerms(cache)
+    terms.read_kept()
+    return terms
+
+
 def test_each_token_goes_through_lunrs_pipeline_once_across_builds(site, files, tmp_path, monkeypatch):
     cache = Cache(tmp_path)
-    first = token_terms(cache)
+    first = TokenTerms(cache)
     assert search_files(site, terms_of=first) == files
     assert first["the"] == () and first["networks"] == ("network",), "stop words and stems both kept"
     remember_token_terms(cache, first)
-    kept = token_terms(cache)
+    kept = kept_terms(cache)
     assert kept == first
     renamed = dataclasses.replace(
         site, catalog=dataclasses.replace(
@@ -197,7 +204,7 @@ def test_each_token_goes_through_lunrs_pipeline_once_across_builds(site, files, 
     assert ran == [], "every token was known"
     assert search_files(renamed, terms_of=kept) == expected
     assert sorted(set(ran)) == ["finches", "zebra"]
-    assert token_terms(Cache(tmp_path, read=False)) == {}, "a build with --fresh starts from nothing"
+    assert kept_terms(Cache(tmp_path, read=False)) == {}, "a build with --fresh starts from nothing"
 
 
 # ---- lunr.js reads it -----------------------------------------------------------------
