@@ -20,8 +20,11 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sitegen.catalog import load_catalog, merge_entries
+from sitegen.memo import Memo
 from sitegen.model import Entry
+from sitegen.project import Project
+from sitegen.read.catalog import load_catalog, merge_entries
+from sitegen.read.files import Files
 
 PAPERS_PER_LISTING = 5_000
 
@@ -45,7 +48,8 @@ def copy_title(title: str, copy: int) -> str:
 
 def make_corpus(count: int, out: Path, content: Path = REPO / "content") -> Path:
     """Write a content folder of `count` papers into `out` (replaced); return it."""
-    catalog, _ = load_catalog(sorted((content / "sources").glob("*.txt")))
+    catalog, _ = load_catalog(Files(Project(content, content.parent / "templates"), Memo(None)),
+                              sorted((content / "sources").glob("*.txt")))
     seeds = catalog.papers
     if out.exists():
         shutil.rmtree(out)

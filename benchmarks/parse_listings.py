@@ -25,9 +25,12 @@ sys.path.insert(0, str(REPO))
 
 def write_corpus(path: Path, count: int) -> int:
     """Write a synthetic listing of `count` papers; return its size in bytes."""
-    from sitegen.catalog import load_catalog
+    from sitegen.memo import Memo
+    from sitegen.project import Project
+    from sitegen.read import read_catalog
+    from sitegen.read.files import Files
 
-    catalog, _ = load_catalog(sorted((REPO / "content" / "sources").glob("*.txt")))
+    catalog, _ = read_catalog(Files(Project(REPO / "content", REPO / "templates"), Memo(None)))
     seeds = catalog.papers
     with path.open("w", encoding="utf-8") as out:
         out.write("Get trending papers in your email inbox!\nSubscribe")
@@ -46,11 +49,11 @@ def write_corpus(path: Path, count: int) -> int:
 
 def measure(path: Path) -> dict[str, float]:
     """Parse the listing in this process (run as a child): time and peak memory."""
-    from sitegen.listings import read_listing
+    from sitegen.read.listings import parse_listing
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    entries = read_listing(path)
+    entries = parse_listing(path.name, path.read_bytes())
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"entries": len(entries), "seconds": seconds, "peak_kb": peak - before}

@@ -4,9 +4,9 @@
 
 Per size: a build from scratch (`--fresh`, empty output folder), a rebuild with nothing
 changed, rebuilds after editing one curation file (a note; a placement, which fits the
-classifier again, also as `sitegen serve` runs it, with its warm fitter) and one after
-editing one template. Each build runs in its own process; wall time and peak memory are
-that process's. With
+classifier again) and one after editing one template. Each build runs in its own process,
+as a one-off `sitegen build` does; wall time and peak memory are that process's (how fast
+`sitegen serve` shows an edit is measured by benchmarks/serve.py). With
 --compare, the same papers are also built with Hugo (+ Pagefind for search) and MkDocs (its
 search plugin prebuilding the Lunr index in Python), when installed:
 
@@ -31,8 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,11 +39,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import make_corpus
-from sitegen.catalog import load_catalog
-from sitegen.warm import WarmFitter, connect
+from sitegen.memo import Memo
+from sitegen.project import Project
+from sitegen.read.catalog import load_catalog
+from sitegen.read.files import Files
 
-SERVED = "one placement removed, under serve"  # with serve's warm fitter (sitegen/warm.py)
-SCENARIOS = ("fresh build", "no change", "one note edited", "one placement removed", SERVED, "one template edited")
+SCENARIOS = ("fresh build", "no change", "one note edited", "one placement removed", "one template edited")
+BUNDLED = 550  # papers in the bundled list, which is built as it is for its own size
 
 
 @dataclass
@@ -144,8 +145,7 @@ def written_of(output: str) -> int:
 def prepare(size: int, work: Path) -> tuple[Path, Path]:
     """Return a content folder of `size` papers (the bundled one for its own size) and templates."""
     content = work / "content"
-    bundled = len(load_catalog(sorted((REPO / "content" / "sources").glob("*.txt")))[0].papers)
-    if size == bundled:
+    if size == BUNDLED:
         shutil.copytree(REPO / "content", content)
     else:
         make_corpus(size, content)
@@ -162,12 +162,8 @@ def toggle(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1) if old in text else text.replace(new, old, 1), encoding="utf-8")
 
 
-def sitegen_rounds(size: int, work: Path, result: Result, fitter: WarmFitter) -> Callable[[], None]:
-    """Prepare `size` papers in `work`; return a function timing one round of every scenario.
-
-    The builds "under serve" get the variables `sitegen serve` gives its builds, leading them
-    to `fitter` (its memory is not counted: it is serve's, loaded once for every build).
-    """
+def sitegen_rounds(size: int, work: Path, result: Result) -> Callable[[], None]:
+    """Prepare `size` papers in `work`; return a function timing one round of every scenario."""
     content, templates = prepare(size, work)
     out = work / "site"
     curation = max(sorted((content / "curation").glob("*.yaml")), key=lambda path: path.stat().st_size)
@@ -191,7 +187,6 @@ def sitegen_rounds(size: int, work: Path, result: Result, fitter: WarmFitter) ->
         "no change": lambda: None,
         "one note edited": edit_note,
         "one placement removed": edit_curation,
-        SERVED: edit_curation,  # put back: the classifier is fitted again, by a child of the warm fitter
         "one template edited": lambda: toggle(templates / "base.html", "</footer>", "<!-- edited --></footer>"),
     }
 
@@ -204,7 +199,7 @@ def sitegen_rounds(size: int, work: Path, result: Result, fitter: WarmFitter) ->
         result.written["fresh build"] = written_of(run.output)
         for scenario, edit in edits.items():
             edit()
-            run = sitegen_build(content, templates, out, environment=ready(fitter) if scenario == SERVED else None)
+            run = sitegen_build(content, templates, out)
             result.runs.setdefault(scenario, []).append(run)
             result.written[scenario] = written_of(run.output)
         files = [p for p in out.rglob("*") if p.is_file()]
@@ -213,37 +208,10 @@ def sitegen_rounds(size: int, work: Path, result: Result, fitter: WarmFitter) ->
     return one_round
 
 
-def ready(fitter: WarmFitter) -> dict[str, str]:
-    """Return the variables `sitegen serve` gives its builds, once its fitter answers."""
-    environment = fitter.environment()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with patched_environment(environment):
-            connection = connect()
-        if connection is not None:
-            connection.close()
-            return environment
-        time.sleep(0.1)
-    raise SystemExit("the warm fitter did not start: run `sitegen serve` to see why")
-
-
-@contextmanager
-def patched_environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def write_other_sites(content: Path, work: Path) -> tuple[Path, Path]:
     """Write the same papers as a Hugo site and a MkDocs project: a page per paper, plain."""
-    catalog, _ = load_catalog(sorted((content / "sources").glob("*.txt")))
+    catalog, _ = load_catalog(Files(Project(content, work / "templates"), Memo(None)),
+                              sorted((content / "sources").glob("*.txt")))
     hugo, mkdocs = work / "hugo", work / "mkdocs"
     (hugo / "content" / "papers").mkdir(parents=True)
     (hugo / "layouts" / "_default").mkdir(parents=True)
@@ -371,14 +339,13 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True)
         print(f"building {size:,} papers ...", file=sys.stderr, flush=True)
         result = Result(size)
-        with WarmFitter() as fitter:
-            rounds = [sitegen_rounds(size, work, result, fitter)]
-            if args.compare:
-                others, notes = other_rounds(result, work, args.tools)
-                rounds.append(others)
-            for _ in range(args.runs):  # each round times every tool: a slow minute slows them all
-                for one_round in rounds:
-                    one_round()
+        rounds = [sitegen_rounds(size, work, result)]
+        if args.compare:
+            others, notes = other_rounds(result, work, args.tools)
+            rounds.append(others)
+        for _ in range(args.runs):  # each round times every tool: a slow minute slows them all
+            for one_round in rounds:
+                one_round()
         results.append(result)
     sys.stdout.write(report(results, args.runs, sorted(set(notes))))
     return 0

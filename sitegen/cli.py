@@ -1,4 +1,8 @@
-"""The `sitegen` command line: papers, check, build, suggest, summary, serve."""
+"""The `sitegen` command line: papers, check, build, suggest, summary, serve.
+
+Exit codes: 0 when the command did what it was asked, 1 when the input has a problem (printed
+as one located line each), 2 for a mistake in the command line itself, 130 when interrupted.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,20 @@ import argparse
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sitegen import __version__
 from sitegen.errors import Problem, SitegenError
 
 if TYPE_CHECKING:
+    from sitegen.memo import Memo
     from sitegen.project import Project
+    from sitegen.read.files import Files
     from sitegen.summary import Counts
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 DESCRIPTION = """\
 Build the website of a curated reading list of machine-learning papers.
@@ -36,177 +44,135 @@ examples:
   sitegen suggest --evaluate     how often the suggested theme is right (cross-validated)
   sitegen serve                  preview on http://127.0.0.1:8000/, rebuilt as you edit
 
+exit codes: 0 done, 1 a problem in the input (printed as file:line:column),
+  2 a mistake in the command line, 130 interrupted.
+
 Run 'sitegen COMMAND --help' for the options of a command."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose usage errors exit with EXIT_USAGE, showing the usage of the command at fault."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, commands = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(arguments)
+    args.arguments = arguments
     if not getattr(args, "command", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
+    if extra:
+        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.run(args))
     except SitegenError as error:
-        report(error.problems)
-        return 1
+        report(error.problems, args)
+        if getattr(args, "strict", False) and error.problems and not any(p.is_error for p in error.problems):
+            print(f"{_count(len(error.problems), 'warning')} with --strict: nothing was built.", file=sys.stderr)
+        return EXIT_PROBLEM
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `sitegen papers --json | head` closes the pipe early; that is not an error.
         sys.stderr.close()
-        return 0
+        return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--content",
-        type=Path,
-        default=Path("content"),
-        metavar="DIR",
-        help="folder with sources/ and the curation YAML (default: ./content)",
-    )
-    common.add_argument(
-        "--templates",
-        type=Path,
-        default=Path("templates"),
-        metavar="DIR",
-        help="folder with the Jinja templates (default: ./templates)",
-    )
-    parser = argparse.ArgumentParser(
-        prog="sitegen",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    common = _Parser(add_help=False)
+    common.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                        help="folder with sources/ and the curation YAML (default: ./content)")
+    common.add_argument("--templates", type=Path, default=Path("templates"), metavar="DIR",
+                        help="folder with the Jinja templates (default: ./templates)")
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    loudness.add_argument("-v", "--verbose", action="store_true",
+                          help="also print the time of each stage and what the memo reused")
+    strict = _Parser(add_help=False)
+    strict.add_argument("--strict", action="store_true", help="fail on warnings as on errors (exit code 1)")
+
+    parser = _Parser(prog="sitegen", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    commands: dict[str, argparse.ArgumentParser] = {}
 
-    papers = commands.add_parser(
-        "papers",
-        parents=[common],
-        help="list the papers read from the listings",
-        description="Parse the paper listings and summarise them, or print every paper as JSON.",
-    )
-    papers.add_argument(
-        "--json", action="store_true", help="print the papers as a JSON array sorted by id"
-    )
-    papers.add_argument(
-        "files",
-        nargs="*",
-        type=Path,
-        metavar="FILES",
-        help="listings to read (default: every content/sources/*.txt)",
-    )
-    papers.set_defaults(run=run_papers, command="papers")
+    def command(name: str, run: object, help: str, description: str,
+                parents: tuple[_Parser, ...] = ()) -> argparse.ArgumentParser:
+        found = sub.add_parser(name, parents=[common, *parents], help=help, description=description)
+        found.set_defaults(run=run, command=name)
+        commands[name] = found
+        return found
 
-    check = commands.add_parser(
-        "check",
-        parents=[common],
-        help="check the listings, curation and settings without building",
-        description="Read the listings, the curation YAML and the site settings, report every "
-        "problem at once as file:line:column, and write nothing. Exit code 1 when there is an "
-        "error; warnings alone exit with 0. In GitHub Actions (GITHUB_ACTIONS=true) each problem "
-        "is also printed as a workflow command, so it shows on the pull request's diff.",
-    )
-    check.set_defaults(run=run_check, command="check")
+    papers = command("papers", run_papers, "list the papers read from the listings",
+                     "Parse the paper listings and summarise them, or print every paper as JSON.")
+    papers.add_argument("--json", action="store_true", help="print the papers as a JSON array sorted by id")
+    papers.add_argument("files", nargs="*", type=Path, metavar="FILES",
+                        help="listings to read (default: every content/sources/*.txt)")
 
-    build = commands.add_parser(
-        "build",
-        parents=[common],
-        help="build the website",
-        description="Build the website from the content and templates into an output folder.",
-    )
-    build.add_argument(
-        "--out",
-        type=Path,
-        default=Path("_site"),
-        metavar="DIR",
-        help="where to write the site (default: ./_site); replaced whole, atomically",
-    )
-    build.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="the URL the site is served from, such as https://user.github.io/repo/ "
-        "(default: base_url of content/site.yaml)",
-    )
-    build.add_argument(
-        "--markdown",
-        type=Path,
-        metavar="DIR",
-        help="also write the Markdown document of every page into DIR (replaced whole)",
-    )
-    build.add_argument(
-        "--fresh",
-        action="store_true",
-        help="ignore the cache in .sitegen-cache/ and compute everything again (it is refilled)",
-    )
-    build.add_argument("--timings", action="store_true", help="print the time spent in each phase")
-    build.set_defaults(run=run_build, command="build")
+    command("check", run_check, "check the listings, curation and settings without building",
+            "Read the listings, the curation YAML and the site settings, report every problem at once as "
+            "file:line:column, and write nothing. Exit code 1 when there is an error (or, with --strict, a "
+            "warning). In GitHub Actions (GITHUB_ACTIONS=true) each problem is also printed as a workflow "
+            "command, so it shows on the pull request's diff.", (strict,))
 
-    suggest = commands.add_parser(
-        "suggest",
-        parents=[common],
-        help="suggest themes and tags for uncurated papers, as YAML to paste into the curation",
-        description="Train a classifier on the curated placements and print, for each uncurated "
-        "paper whose best theme reaches the threshold, an entry to append to that theme's "
-        "curation file: the confidence and the terms behind it as comments, and the tags of the "
-        "most similar curated papers. With --evaluate, print the classifier's cross-validated "
-        "accuracy on the curated papers instead.",
-    )
-    suggest.add_argument(
-        "--threshold",
-        type=_confidence,
-        default=None,
-        metavar="P",
-        help="the least confidence, from 0 to 1, of a suggestion to print (default: 0.5)",
-    )
-    suggest.add_argument(
-        "--evaluate", action="store_true", help="report cross-validated accuracy and macro-F1 instead"
-    )
-    suggest.set_defaults(run=run_suggest, command="suggest")
+    build = command("build", run_build, "build the website",
+                    "Build the website from the content and templates into an output folder. The folder is "
+                    "replaced whole, in one atomic step, and only if sitegen wrote it: a new or empty "
+                    "folder, or one that holds nothing but a site sitegen built there.", (strict,))
+    build.add_argument("--out", type=Path, default=Path("_site"), metavar="DIR",
+                       help="where to write the site (default: ./_site); replaced whole, atomically")
+    build.add_argument("--base-url", metavar="URL",
+                       help="the URL the site is served from, such as https://user.github.io/repo/ "
+                       "(default: base_url of content/site.yaml)")
+    build.add_argument("--markdown", type=Path, metavar="DIR",
+                       help="also write the Markdown document of every page into DIR (replaced whole)")
+    build.add_argument("--force", action="store_true",
+                       help="replace --out (and --markdown) even when it holds files sitegen did not write; "
+                       "they are deleted")
+    build.add_argument("--fresh", action="store_true",
+                       help="compute every step again instead of reusing the memo in .sitegen-cache/ "
+                       "(it is refilled); the output is the same")
+    build.add_argument("--timings", action="store_true", help="print the time spent in each stage")
 
-    summary = commands.add_parser(
-        "summary",
-        parents=[common],
-        help="print the reading list's counts and problems as Markdown (for a CI job summary)",
-        description="Print the counts of papers, themes, tags and placements, and every problem, "
-        "as Markdown. With --compare, also show what changed against another content folder, "
-        "such as the base branch's checkout of a pull request.",
-    )
-    summary.add_argument(
-        "--compare", type=Path, metavar="DIR", help="a content folder to compare with, such as base/content"
-    )
-    summary.set_defaults(run=run_summary, command="summary")
+    suggest = command("suggest", run_suggest,
+                      "suggest themes and tags for uncurated papers, as YAML to paste into the curation",
+                      "Train a classifier on the curated placements and print, for each uncurated paper whose "
+                      "best theme reaches the threshold, an entry to append to that theme's curation file: the "
+                      "confidence and the terms behind it as comments, and the tags of the most similar curated "
+                      "papers. With --evaluate, print the classifier's cross-validated accuracy on the curated "
+                      "papers instead.")
+    suggest.add_argument("--threshold", type=_confidence, default=None, metavar="P",
+                         help="the least confidence, from 0 to 1, of a suggestion to print (default: 0.5)")
+    suggest.add_argument("--evaluate", action="store_true", help="report cross-validated accuracy and macro-F1 instead")
 
-    serve = commands.add_parser(
-        "serve",
-        parents=[common],
-        help="build, serve the site locally and rebuild it on every change",
-        description="Build the site, serve it on http://127.0.0.1:8000/ under its base path, "
-        "and rebuild on every change to the content, the templates or sitegen itself; open "
-        "pages reload by themselves. A build error is shown in the terminal and on the page, "
-        "and the server keeps running. On Linux it keeps scikit-learn loaded in a second "
-        "process (about 150 MB) for its builds, so that an edit to the placements shows up a "
-        "second sooner; that process ends with it. Ctrl-C stops it.",
-    )
+    summary = command("summary", run_summary,
+                      "print the reading list's counts and problems as Markdown (for a CI job summary)",
+                      "Print the counts of papers, themes, tags and placements, and every problem, as Markdown. "
+                      "With --compare, also show what changed against another content folder, such as the base "
+                      "branch's checkout of a pull request.")
+    summary.add_argument("--compare", type=Path, metavar="DIR",
+                         help="a content folder to compare with, such as base/content")
+
+    serve = command("serve", run_serve, "build, serve the site locally and rebuild it on every change",
+                    "Build the site, serve it on http://127.0.0.1:8000/ under its base path, and rebuild it in "
+                    "this process on every change to the content or the templates; open pages that changed "
+                    "reload by themselves. A change to sitegen's own code restarts the server. A build error "
+                    "is shown in the terminal and on the page, and the server keeps running. Ctrl-C stops it.")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
-    serve.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shares it with your network)",
-    )
-    serve.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="build into DIR (default: a temporary folder, removed when the server stops)",
-    )
-    serve.set_defaults(run=run_serve, command="serve")
-    return parser
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shares it "
+                       "with your network)")
+    serve.add_argument("--out", type=Path, metavar="DIR",
+                       help="build into DIR (default: a temporary folder, removed when the server stops)")
+    return parser, commands
 
 
 def project_from(args: argparse.Namespace) -> Project:
@@ -215,66 +181,88 @@ def project_from(args: argparse.Namespace) -> Project:
     return Project(content=args.content, templates=args.templates)
 
 
+def memo_for(project: Project, fresh: bool = False) -> Memo:
+    """Return the project's memo, kept in `.sitegen-cache/` beside the content folder."""
+    from sitegen.memo import Memo
+
+    return Memo(project.cache, read_disk=not fresh, keep=False)
+
+
+def files_of(project: Project, memo: Memo | None = None) -> Files:
+    from sitegen.memo import Memo
+    from sitegen.read.files import Files
+
+    return Files(project, memo if memo is not None else Memo(None, keep=False))
+
+
 def run_papers(args: argparse.Namespace) -> int:
-    from sitegen.build import cache_for, read_catalog
-    from sitegen.catalog import load_catalog
-    from sitegen.curation import load_curation
-    from sitegen.learning import learn
+    from sitegen.learn import learn
     from sitegen.model import Curation
-    from sitegen.papers_json import encode_papers
-    from sitegen.project import display
+    from sitegen.project import Project
+    from sitegen.read import read_catalog
+    from sitegen.read.catalog import load_catalog
+    from sitegen.read.curation import load_curation
+    from sitegen.site.papers_json import encode_papers
 
     curation = Curation()
     curation_problems: list[Problem] = []
-    cache = None
+    project = project_from(args)
     if args.files:
         # Listings named on the command line are read alone: the curation is the whole list's.
-        catalog, warnings = load_catalog(args.files, {path: display(path) for path in args.files})
+        alone = Project(content=Path(os.path.commonpath([os.path.abspath(f) for f in args.files])), templates=args.templates)
+        catalog, warnings = load_catalog(files_of(alone), list(args.files))
     else:
-        project = project_from(args)
-        catalog, warnings = read_catalog(project)
+        memo = memo_for(project)
+        files = files_of(project, memo)
+        catalog, warnings = read_catalog(files)
         if args.json:
-            curation, curation_problems = load_curation(project.content, catalog)
-            cache = cache_for(project)
-    report(warnings + curation_problems)
+            curation, curation_problems = load_curation(files, catalog)
+    report(warnings + curation_problems, args)
     if args.json:
-        # The same suggestions and related papers as the site's papers.json (cached by the build).
-        learning = learn(catalog, curation, cache) if cache is not None else None
+        # The same suggestions and related papers as the site's papers.json (from the memo a build filled).
+        learning = learn(catalog, curation, memo) if not args.files else None
         sys.stdout.write(encode_papers(catalog.papers, curation, learning).decode("utf-8"))
+        if not args.files:
+            memo.save()
         # The papers are still printed, so a curator can look up the id a mistake names.
-        return 1 if any(problem.is_error for problem in curation_problems) else 0
-    print(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")
+        return EXIT_PROBLEM if any(problem.is_error for problem in curation_problems) else EXIT_OK
+    say = _say(args)
+    say(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")
     width = max(len(name) for name, _ in catalog.entries_per_source)
     for name, count in catalog.entries_per_source:
-        print(f"  {name:<{width}}  {count:>5} entries")
+        say(f"  {name:<{width}}  {count:>5} entries")
     merged = catalog.entry_count - len(catalog.papers)
-    print(f"{len(catalog.papers)} distinct papers; {merged} duplicate entries merged.")
+    say(f"{len(catalog.papers)} distinct papers; {merged} duplicate entries merged.")
     spread = Counter(len(paper.sources) for paper in catalog.papers if len(paper.sources) > 1)
     for listings, count in sorted(spread.items()):
-        print(f"  {count} papers appear {listings} times")
-    print(f"{len(warnings)} warnings." if warnings else "No warnings.")
-    return 0
+        say(f"  {count} papers appear {listings} times")
+    say(f"{len(warnings)} warnings." if warnings else "No warnings.")
+    return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from sitegen.build import read_site
+    from sitegen.read import read_site
 
+    project = project_from(args)
     try:
-        site, problems = read_site(project_from(args))
+        site, problems = read_site(files_of(project, memo_for(project)))
     except SitegenError as error:
         site, problems = None, error.problems
-    report(problems)
+    report(problems, args)
     errors = sum(1 for problem in problems if problem.is_error)
     warnings = len(problems) - errors
     if site is None:
         print(f"{_count(errors, 'error')} and {_count(warnings, 'warning')}: "
               "fix the errors above; sitegen build refuses to build until then.")
-        return 1
+        return EXIT_PROBLEM
     curation = site.curation
-    print(f"Checked {len(site.catalog.papers)} papers, {_count(len(curation.themes), 'theme')}, "
-          f"{_count(len(curation.tags), 'tag')} and {_count(len(curation.placements), 'placement')}: "
-          f"{_count(warnings, 'warning') if warnings else 'no problems'}.")
-    return 0
+    _say(args)(f"Checked {len(site.catalog.papers)} papers, {_count(len(curation.themes), 'theme')}, "
+               f"{_count(len(curation.tags), 'tag')} and {_count(len(curation.placements), 'placement')}: "
+               f"{_count(warnings, 'warning') if warnings else 'no problems'}.")
+    if args.strict and warnings:
+        print(f"{_count(warnings, 'warning')} with --strict: fix them, or check without --strict.", file=sys.stderr)
+        return EXIT_PROBLEM
+    return EXIT_OK
 
 
 def _count(number: int, noun: str) -> str:
@@ -282,30 +270,22 @@ def _count(number: int, noun: str) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    import time
+    from sitegen.pipeline import Options, build
 
-    from sitegen.fingerprint import input_fingerprint
-
-    started = time.perf_counter()
-    root = Path(__file__).resolve().parent.parent  # as sitegen.build.SITEGEN_ROOT, without importing it
-    inputs = input_fingerprint(project_from(args), args.out, args.base_url, root)  # before anything is read
-    if not args.fresh and args.markdown is None and _nothing_to_build(args, inputs, started):
-        return 0
-    from sitegen.learning import learning_helper
-    from sitegen.parallel import workers
-
-    # First, while this process is small: a helper loads scikit-learn while the rest is read,
-    # and workers wait to convert Markdown.
-    with learning_helper() as helper, workers(True, now=True) as pool:
-        from sitegen.build import build_site
-
-        result = build_site(project_from(args), args.out, base_url=args.base_url, markdown_dir=args.markdown,
-                            fresh=args.fresh, helper=helper, pool=pool, inputs=inputs)
-    report(list(result.warnings))
-    print(result.summary(args.out))
-    if args.timings:
+    project = project_from(args)
+    memo = memo_for(project, fresh=args.fresh)
+    try:
+        result = build(project, Options(out=args.out, base_url=args.base_url, markdown=args.markdown,
+                                        force=args.force, strict=args.strict), memo)
+    finally:
+        memo.close()
+    report(list(result.warnings), args)
+    _say(args)(result.summary(args.out))
+    if args.timings or args.verbose:
         print(result.timing_table())
-    return 0
+    if args.verbose:
+        print(f"Memo: {memo.hits} steps reused, {memo.misses} computed.")
+    return EXIT_OK
 
 
 def _confidence(text: str) -> float:
@@ -319,13 +299,18 @@ def _confidence(text: str) -> float:
 
 
 def run_suggest(args: argparse.Namespace) -> int:
-    from sitegen.build import read_site
-    from sitegen.learning import evaluate, suggestions
-    from sitegen.suggest import DEFAULT_THRESHOLD, evaluation_report, suggestions_yaml
+    from sitegen.learn.suggest import (
+        DEFAULT_THRESHOLD,
+        evaluate,
+        evaluation_report,
+        suggestions,
+        suggestions_yaml,
+    )
+    from sitegen.read import read_site
 
     project = project_from(args)
-    site, warnings = read_site(project)
-    report(warnings)
+    site, warnings = read_site(files_of(project, memo_for(project)))
+    report(warnings, args)
     if args.evaluate:
         try:
             evaluation = evaluate(site.catalog, site.curation)
@@ -335,54 +320,37 @@ def run_suggest(args: argparse.Namespace) -> int:
                         "curate more papers, in at least two themes")
             ) from None
         sys.stdout.write(evaluation_report(evaluation))
-        return 0
+        return EXIT_OK
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     found = suggestions(site.catalog, site.curation, threshold)
     sys.stdout.write(suggestions_yaml(found, site.curation, project.content, threshold))
-    return 0
-
-
-def _nothing_to_build(args: argparse.Namespace, inputs: str, started: float) -> bool:
-    """Say so and return True when the last build's output is what this build would write."""
-    import time
-
-    from sitegen.fingerprint import summary_line, unchanged_build
-
-    known = unchanged_build(project_from(args), args.out, inputs)
-    if known is None:
-        return False
-    counts, warnings = known
-    for line in warnings:
-        print(line, file=sys.stderr)
-    print(summary_line(counts, 0, 0, time.perf_counter() - started, args.out, ": nothing changed since the last build"))
-    if args.timings:
-        print("Time per phase: every phase skipped (inputs and output as the last build left them)")
-    return True
+    return EXIT_OK
 
 
 def run_summary(args: argparse.Namespace) -> int:
     from sitegen.summary import summary_markdown
 
-    counts, problems = _counts(args.content)
+    counts, problems = _counts(args.content, args.templates)
     if counts is None:
         raise SitegenError(problems)
-    base = _counts(args.compare)[0] if args.compare else None
+    base = _counts(args.compare, args.templates)[0] if args.compare else None
     sys.stdout.write(summary_markdown(counts, base, problems))
-    return 1 if any(problem.is_error for problem in problems) else 0
+    return EXIT_PROBLEM if any(problem.is_error for problem in problems) else EXIT_OK
 
 
-def _counts(content: Path) -> tuple[Counts | None, list[Problem]]:
+def _counts(content: Path, templates: Path) -> tuple[Counts | None, list[Problem]]:
     """Count a content folder's papers and curation; None when its listings cannot be read."""
-    from sitegen.build import read_catalog
-    from sitegen.curation import load_curation
     from sitegen.project import Project
+    from sitegen.read import read_catalog
+    from sitegen.read.curation import load_curation
     from sitegen.summary import count
 
+    files = files_of(Project(content=content, templates=templates))
     try:
-        catalog, warnings = read_catalog(Project(content=content, templates=Path("templates")))
+        catalog, warnings = read_catalog(files)
     except SitegenError as error:
         return None, error.problems
-    curation, problems = load_curation(content, catalog)
+    curation, problems = load_curation(files, catalog)
     return count(catalog, curation), warnings + problems
 
 
@@ -393,7 +361,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(text, flush=True)
 
     try:
-        return serve(project_from(args), args.host, args.port, args.out, say)
+        return serve(project_from(args), args.host, args.port, args.out, say, args.arguments)
     except OSError as error:
         raise SitegenError(
             Problem(f"{args.host}:{args.port}", 0, 0, f"cannot listen there: {error.strerror}",
@@ -401,10 +369,20 @@ def run_serve(args: argparse.Namespace) -> int:
         ) from None
 
 
-def report(problems: Sequence[Problem]) -> None:
-    """Print problems on stderr, and as workflow commands when running in GitHub Actions."""
+def _say(args: argparse.Namespace) -> Callable[[str], None]:
+    """Return how a command prints what it did: not at all with --quiet."""
+    if getattr(args, "quiet", False):
+        return lambda text: None
+    return print
+
+
+def report(problems: Sequence[Problem], args: argparse.Namespace | None = None) -> None:
+    """Print problems on stderr (warnings not with --quiet), and as workflow commands in GitHub Actions."""
     in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    quiet = args is not None and getattr(args, "quiet", False)
     for problem in problems:
+        if quiet and not problem.is_error:
+            continue
         print(problem.format(), file=sys.stderr)
         if in_actions:
             print(problem.workflow_command())

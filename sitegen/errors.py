@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 
 class Severity(str, Enum):
@@ -62,3 +64,25 @@ class SitegenError(Exception):
 
     def __reduce__(self) -> tuple[type[SitegenError], tuple[list[Problem]]]:
         return (SitegenError, (self.problems,))  # so a worker process can send it back whole
+
+
+# What to do about the operating system's refusals a user can meet, by errno name.
+_OS_HINTS = {
+    "EACCES": "check the permissions of the folder, or choose another folder",
+    "EPERM": "check the permissions of the folder, or choose another folder",
+    "EROFS": "the file system is read-only: choose a folder on a writable one",
+    "ENOSPC": "the disk is full: free some space and build again; the published site is untouched",
+    "EDQUOT": "the disk quota is used up: free some space and build again; the published site is untouched",
+    "ENOENT": "check the path",
+    "ENOTDIR": "a part of the path is a file, not a folder: check the path",
+    "ELOOP": "a symbolic link points back to itself: remove or fix the link",
+    "EISDIR": "a folder stands where a file is expected: check the path",
+}
+
+
+def os_problem(error: OSError, path: Path, action: str) -> Problem:
+    """Return an operating-system error as one located line: what failed, why, and what to do."""
+    from sitegen.project import display  # imported here: sitegen.project imports this module
+
+    name = errno.errorcode.get(error.errno or 0, "")
+    return Problem(display(path), 0, 0, f"{action}: {error.strerror or error}", _OS_HINTS.get(name, ""))

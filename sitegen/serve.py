@@ -1,52 +1,62 @@
 """`sitegen serve`: build, serve on loopback under the site's base path, rebuild on change, reload.
 
-Each build runs `sitegen build` in a fresh Python process, so an edit to sitegen's own code
-takes effect as surely as an edit to a template, and a crash never takes the server down.
-The builds fit their models in children of a fitter kept warm meanwhile (sitegen/warm.py),
-with scikit-learn loaded already: an edit to a placement shows up a second sooner.
-Pages are served with a small live-reload script added on the way out (the built files are
-never touched); it listens for server-sent events and reloads when a build finishes. While
-the last build failed, every page shows its error instead, and the server keeps watching.
+Builds run in this process with one memo kept for all of them: scikit-learn stays loaded,
+and the fit, the pages' HTML and the rendered pages of the last build are at hand, so an
+edit costs only the steps it touches. The system's file events (watchfiles) start a
+rebuild; a burst of saves is one rebuild. Pages are served with a small live-reload script
+added on the way out (the built files are never touched): it listens for server-sent events
+and reloads its page when that page changed. An edit to sitegen's own code restarts the
+server (the new code could not be loaded into this process). While the last build failed,
+every page shows its error instead, and the server keeps watching.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-import sitegen
-from sitegen.config import load_config
 from sitegen.errors import SitegenError
-from sitegen.project import Project, display
-from sitegen.urls import Urls
-from sitegen.warm import WarmFitter
+from sitegen.memo import Memo
+from sitegen.pipeline import Options, build
+from sitegen.project import PACKAGE, Project, display
+from sitegen.read.config import load_config
+from sitegen.read.files import Files
+from sitegen.site.urls import Urls
 
 RELOAD_ROUTE = "__sitegen__/"
-POLL_SECONDS = 0.3  # how often the watcher looks at modification times
-SETTLE_SECONDS = 0.2  # editors save in several writes; wait for the last one
 KEEPALIVE_SECONDS = 15.0
+SETTLE_MILLISECONDS = 50  # editors save in several writes: a rebuild waits until they are this quiet
+WAKE_MILLISECONDS = 200  # how often the idle watcher looks at whether serve is stopping
 RELOAD_SCRIPT = b"""\
 // Added by `sitegen serve` to the pages it serves; never part of the built site.
 (function () {
   var script = document.currentScript;
+  var here = window.location.pathname;
   var events = new EventSource(script.src.replace(/reload\\.js$/, "events"));
   var first = null;
   events.onmessage = function (event) {
-    if (first === null) { first = event.data; return; }
-    if (event.data !== first) { events.close(); window.location.reload(); }
+    var build = JSON.parse(event.data);
+    if (first === null) { first = build; return; }
+    if (build.server !== first.server || build.pages === "*" || build.pages.indexOf(here) >= 0
+        || (build.failed && !first.failed) || (first.failed && !build.failed)) {
+      events.close();
+      window.location.reload();
+    }
+    first = build;
   };
 })();
 """
@@ -54,12 +64,17 @@ RELOAD_SCRIPT = b"""\
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one build: its number, whether it worked, and what it printed."""
+    """The result of one build: its number, whether it worked, what it printed and what it changed."""
 
     generation: int
     ok: bool
     output: str
     seconds: float
+    pages: tuple[str, ...] | None = ()  # the addresses of the pages that changed; None for all
+
+    def event(self, server: str) -> str:
+        pages: object = "*" if self.pages is None else list(self.pages)
+        return json.dumps({"server": server, "build": self.generation, "failed": not self.ok, "pages": pages})
 
 
 class Builds:
@@ -68,10 +83,11 @@ class Builds:
     def __init__(self) -> None:
         self.changed = threading.Condition()
         self.latest = Outcome(0, False, "the first build has not finished", 0.0)
+        self.server = f"{os.getpid()}-{time.time_ns()}"
 
-    def publish(self, ok: bool, output: str, seconds: float) -> Outcome:
+    def publish(self, ok: bool, output: str, seconds: float, pages: tuple[str, ...] | None = ()) -> Outcome:
         with self.changed:
-            self.latest = Outcome(self.latest.generation + 1, ok, output, seconds)
+            self.latest = Outcome(self.latest.generation + 1, ok, output, seconds, pages)
             self.changed.notify_all()
             return self.latest
 
@@ -81,60 +97,20 @@ class Builds:
             return self.latest
 
 
-def build_command(project: Project, out: Path, base_url: str) -> list[str]:
-    return [
-        sys.executable, "-m", "sitegen", "build",
-        "--content", str(project.content), "--templates", str(project.templates),
-        "--out", str(out), "--base-url", base_url,
-    ]  # fmt: skip
-
-
-def run_build(command: list[str], environment: dict[str, str] | None = None) -> tuple[bool, str, float]:
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          env=None if environment is None else os.environ | environment)
-    return done.returncode == 0, (done.stderr + done.stdout).strip(), time.perf_counter() - started
-
-
-def watched_folders(project: Project) -> tuple[Path, ...]:
-    return (project.content, project.templates, Path(sitegen.__file__).parent)
-
-
-def snapshot(folders: tuple[Path, ...]) -> dict[Path, tuple[int, int]]:
-    """Return the modification time and size of every file under the folders."""
-    found: dict[Path, tuple[int, int]] = {}
-    for folder in folders:
-        for path in folder.rglob("*"):
-            if "__pycache__" in path.parts or path.name.startswith("."):
-                continue
-            try:
-                stat = path.stat()
-            except OSError:  # deleted between listing and stat
-                continue
-            if path.is_file():
-                found[path] = (stat.st_mtime_ns, stat.st_size)
-    return found
-
-
-def changes(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, int]]) -> list[Path]:
-    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
-
-
-def watch(folders: tuple[Path, ...], stop: threading.Event) -> Iterator[list[Path]]:
-    """Yield the files that changed, each time some did, until `stop` is set."""
-    seen = snapshot(folders)
-    while not stop.wait(POLL_SECONDS):
-        now = snapshot(folders)
-        if now == seen:
-            continue
-        while not stop.wait(SETTLE_SECONDS):
-            settled = snapshot(folders)
-            if settled == now:
-                break
-            now = settled
-        changed, seen = changes(seen, now), now
-        if changed:
-            yield changed
+def changed_pages(changed: Sequence[str], base_path: str) -> tuple[str, ...] | None:
+    """Return the addresses of the changed pages; None when a change can show on any page."""
+    found: list[str] = []
+    for path in changed:
+        if path.startswith("assets/"):
+            return None  # a stylesheet or script: every page
+        if path.endswith("index.html"):
+            folder = path[: -len("index.html")]
+            found += [base_path + folder, base_path + path]
+        elif path.startswith("search/"):
+            found += [base_path + "search/", base_path + "search/index.html"]
+        elif path.endswith(".html"):
+            found.append(base_path + path)
+    return tuple(sorted(set(found)))
 
 
 def error_page(output: str, base_path: str) -> bytes:
@@ -153,28 +129,34 @@ class Handler(SimpleHTTPRequestHandler):
     """Serve the built site under its base path, plus the live-reload script and events."""
 
     builds: Builds
-    base_path: str
+    base_path: str  # percent-encoded, as links carry it
+    hosts: frozenset[str]  # the Host names this server answers to
     stopping: threading.Event
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
-        if path == self.base_path + RELOAD_ROUTE + "reload.js":
+        if not self.host_allowed():
+            return self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "this server answers only for its own address")
+        raw = urlsplit(self.path).path
+        path, base = unquote(raw), unquote(self.base_path)
+        if path == base + RELOAD_ROUTE + "reload.js":
             return self.send_bytes(RELOAD_SCRIPT, "text/javascript; charset=utf-8")
-        if path == self.base_path + RELOAD_ROUTE + "events":
+        if path == base + RELOAD_ROUTE + "events":
             return self.send_events()
-        if not path.startswith(self.base_path):
-            if path in ("/", "/index.html"):
+        if not path.startswith(base):
+            if path in ("/", "/index.html") or path + "/" == base:
                 return self.redirect(self.base_path)
             return self.send_error(HTTPStatus.NOT_FOUND, f"the site is served under {self.base_path}")
         latest = self.builds.latest
-        if not latest.ok and (path.endswith(("/", ".html"))):
+        if not latest.ok and path.endswith(("/", ".html")):
             return self.send_bytes(error_page(latest.output, self.base_path), "text/html; charset=utf-8",
                                    HTTPStatus.INTERNAL_SERVER_ERROR)
-        self.path = "/" + self.path[len(self.base_path):]
-        target = Path(self.translate_path(self.path))
+        relative = path[len(base):]
+        target = Path(self.directory) / relative
+        if ".." in Path(relative).parts:
+            return self.send_error(HTTPStatus.NOT_FOUND)
         if target.is_dir():
             if not path.endswith("/"):
-                return self.redirect(path + "/")
+                return self.redirect(raw + "/")
             target = target / "index.html"
         if target.is_file() and target.suffix == ".html":
             script = f'<script src="{self.base_path}{RELOAD_ROUTE}reload.js"></script>\n</body>'
@@ -184,10 +166,21 @@ class Handler(SimpleHTTPRequestHandler):
             missing = Path(self.directory) / "404.html"
             body = missing.read_bytes() if missing.is_file() else b"not found"
             return self.send_bytes(body, "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
+        self.path = "/" + relative
         return super().do_HEAD() if self.command == "HEAD" else super().do_GET()
 
     def do_HEAD(self) -> None:
         self.do_GET()
+
+    def translate_path(self, path: str) -> str:
+        return str(Path(self.directory) / unquote(urlsplit(path).path).lstrip("/"))
+
+    def host_allowed(self) -> bool:
+        """Answer only requests that name this server: a page of another site that resolves its
+        own name to 127.0.0.1 (DNS rebinding) must not read the preview."""
+        host = self.headers.get("Host", "")
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]", 1)[0]
+        return name.lower() in self.hosts or is_loopback(name)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")  # a page is never older than the last build
@@ -202,21 +195,25 @@ class Handler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
     def redirect(self, location: str) -> None:
-        self.send_response(HTTPStatus.FOUND)
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def send_events(self) -> None:
-        """Stream the build number; the reload script reloads the page when it changes."""
+        """Stream each build as it ends; the reload script reloads its page when that page changed."""
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         generation = -1
         try:
+            self.wfile.write(b"retry: 300\n\n")  # after a restart, come back quickly
             while not self.stopping.is_set():
                 latest = self.builds.wait_after(generation, KEEPALIVE_SECONDS)
-                message = f"data: {latest.generation}\n\n" if latest.generation != generation else ": keepalive\n\n"
+                if latest.generation != generation:
+                    message = f"data: {latest.event(self.builds.server)}\n\n"
+                else:
+                    message = ": keepalive\n\n"
                 generation = latest.generation
                 self.wfile.write(message.encode())
                 self.wfile.flush()
@@ -235,53 +232,93 @@ def is_loopback(host: str) -> bool:
     try:
         return ip_address(host).is_loopback
     except ValueError:
-        return host == "localhost"
+        return host.lower() == "localhost" or host.lower().endswith(".localhost")
 
 
-def serve(project: Project, host: str, port: int, out: Path | None, say: Callable[[str], None]) -> int:
-    """Build, serve and rebuild on change until interrupted; return the exit code."""
+class _Restart(Exception):
+    """sitegen's own code changed: the server starts again with the new code."""
+
+
+def serve(project: Project, host: str, port: int, out: Path | None, say: Callable[[str], None],
+          arguments: Sequence[str] = ()) -> int:
+    """Build, serve and rebuild on change until interrupted; return the exit code.
+
+    `arguments` are serve's command line (`serve --port ...`), to start again with when
+    sitegen's code changes; without them, the server stops instead.
+    """
     try:
-        base_path = Urls.from_base_url(load_config(project.content).base_url).base_path
+        base_path = Urls.from_base_url(load_config(Files(project, Memo(None))).base_url).base_path
     except SitegenError:
         base_path = "/"  # the build reports what is wrong with the settings, on the page too
     builds, stopping = Builds(), threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
-    handler = type("SiteHandler", (Handler,), {"builds": builds, "base_path": base_path, "stopping": stopping})
-    with tempfile.TemporaryDirectory(prefix="sitegen-serve-") as scratch, WarmFitter() as fitter:
+    hosts = frozenset({host.lower(), "localhost"})
+    handler = type("SiteHandler", (Handler,), {"builds": builds, "base_path": base_path, "stopping": stopping,
+                                                 "hosts": hosts})
+    memo = Memo(project.cache, keep=True)
+    restart = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="sitegen-serve-") as scratch:
         site = (out or Path(scratch) / "site").resolve()
         server = ThreadingHTTPServer((host, port), partial(handler, directory=str(site)))
         server.daemon_threads = True
-        url = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}{base_path}"
-        command = build_command(project, site, url)
+        port = server.server_address[1]
+        url = f"http://{host if ':' not in host else f'[{host}]'}:{port}{base_path}"
+        options = Options(out=site, base_url=url)
         if not is_loopback(host):
             say(f"warning: serving on {host}: anyone who can reach this machine can read the site")
 
-        warm: dict[str, str] = {}  # what leads a build to the fitter
+        building = threading.Lock()  # one build at a time: the first, then each edit's
 
-        def build(reason: str) -> None:
-            ok, output, seconds = run_build(command, warm)
-            # The fitter is (re)started between builds, not before one: its import would slow
-            # the build down, which could not use it yet. A build after an edit to sitegen's
-            # code finds the fitter of the old code and fits on its own.
-            warm.update(fitter.environment())
-            outcome = builds.publish(ok, output, seconds)
-            if ok:
-                say(f"{reason}: built in {outcome.seconds:.2f} s")
-            else:
+        def rebuild(reason: str) -> None:
+            with building:
+                build_once(reason)
+
+        def build_once(reason: str) -> None:
+            started = time.perf_counter()
+            try:
+                result = build(project, options, memo)
+            except SitegenError as error:
+                output = "\n".join(problem.format() for problem in error.problems)
+                builds.publish(False, output, time.perf_counter() - started)
                 say(f"{reason}: the build failed; the page shows the error until it is fixed\n{output}")
+                return
+            for warning in result.warnings:
+                say(warning.format())
+            pages = changed_pages(result.changed, base_path) if builds.latest.ok else None
+            outcome = builds.publish(True, "", result.seconds, pages)
+            say(f"{reason}: built in {outcome.seconds:.2f} s, {result.written} files changed, "
+                f"{memo.misses} steps computed")
+
+        watching = threading.Event()
 
         def rebuild_on_change() -> None:
-            for changed in watch(watched_folders(project), stopping):
-                names = ", ".join(display(path) for path in changed[:3]) + (" ..." if len(changed) > 3 else "")
-                build(f"changed {names}")
+            import watchfiles
+
+            folders = [project.content, project.templates, PACKAGE]
+            # The watcher yields nothing every WAKE_MILLISECONDS when there is no change: its first
+            # yield says its watches are in place, so no edit made after "Serving" is missed.
+            for changes in watchfiles.watch(*folders, stop_event=stopping, step=SETTLE_MILLISECONDS,
+                                            debounce=2000, raise_interrupt=False, yield_on_timeout=True,
+                                            rust_timeout=WAKE_MILLISECONDS):
+                watching.set()
+                if not changes:
+                    continue
+                paths = sorted({Path(path) for _, path in changes})
+                if any(path.is_relative_to(PACKAGE) and path.suffix in (".py", ".json") for path in paths):
+                    restart.set()
+                    server.shutdown()
+                    return
+                names = ", ".join(display(path) for path in paths[:3]) + (" ..." if len(paths) > 3 else "")
+                rebuild(f"changed {names}")
 
         watcher = threading.Thread(target=rebuild_on_change, name="sitegen-watch", daemon=True)
         try:
-            build("first build")
-            watcher.start()
-            say(f"Serving {url} (watching {', '.join(display(p) for p in watched_folders(project))}; "
-                "Ctrl-C to stop)")
+            watcher.start()  # before the first build: an edit made while it runs is built next
+            rebuild("first build")
+            watching.wait(timeout=10)
+            say(f"Serving {url} (watching {display(project.content)}, {display(project.templates)} and "
+                "sitegen's code; Ctrl-C to stop)")
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             say("stopped")
@@ -292,4 +329,27 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
             server.server_close()
             if watcher.is_alive():
                 watcher.join(timeout=5)
+            memo.close()
+    if restart.is_set():
+        if not arguments:
+            say("sitegen's code changed: stopped; start sitegen serve again")
+            return 0
+        say("sitegen's code changed: restarting")
+        os.execv(sys.executable, [sys.executable, "-m", "sitegen", *_with_port(list(arguments), port)])
     return 0
+
+
+def _with_port(arguments: list[str], port: int) -> list[str]:
+    """Return serve's arguments with the port it listens on, so that open pages find it again."""
+    found, skip = [], False
+    for index, argument in enumerate(arguments):
+        if skip:
+            skip = False
+            continue
+        if argument == "--port":
+            skip = index + 1 < len(arguments)
+            continue
+        if argument.startswith("--port="):
+            continue
+        found.append(argument)
+    return [*found, "--port", str(port)]

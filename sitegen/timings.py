@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+_END = object()
 
 
 class Timings:
@@ -32,6 +36,15 @@ class Timings:
             self.seconds[name] += now - float(since)  # type: ignore[arg-type]
             if self._running:
                 self._running[-1][1] = now  # the outer phase's clock runs again
+
+    def each(self, name: str, items: Iterator[T]) -> Iterator[T]:
+        """Yield the items, the time spent making each counted in the phase `name`."""
+        while True:
+            with self.phase(name):
+                item = next(items, _END)
+            if item is _END:
+                return
+            yield item  # type: ignore[misc]
 
     def _stop_outer(self, now: float) -> None:
         if self._running:

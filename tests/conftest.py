@@ -26,3 +26,12 @@ def repo() -> Path:
 # The published site and the browser, shared by every module that looks at them: one build
 # and one Chromium per session.
 from .site_quality import chromium, hostile, published  # noqa: F401
+
+
+def files_for(content: Path, templates: Path = TEMPLATES):
+    """The project of a content folder, read as a build reads it (no memo on disk)."""
+    from sitegen.memo import Memo
+    from sitegen.project import Project
+    from sitegen.read.files import Files
+
+    return Files(Project(content, templates), Memo(None))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from pathlib import Path
 
 import pytest
 
-from sitegen.catalog import find_links, load_catalog, merge_entries, slugify, title_key
-from sitegen.listings import parse_listing
+from sitegen.read.catalog import find_links, load_catalog, merge_entries, slugify, title_key
+from sitegen.read.listings import parse_listing
 from sitegen.model import Entry, Link
 
-from .conftest import SEEDS
+from .conftest import CONTENT, SEEDS, files_for
 
 
 def entry(title: str, **fields) -> Entry:
@@ -21,7 +22,7 @@ def entry(title: str, **fields) -> Entry:
 
 
 def test_the_seeds_hold_597_entries_and_550_papers_with_no_warnings():
-    catalog, warnings = load_catalog(SEEDS)
+    catalog, warnings = load_catalog(files_for(CONTENT), SEEDS)
     assert catalog.entry_count == 597
     assert len(catalog.papers) == 550
     assert warnings == []
@@ -30,13 +31,13 @@ def test_the_seeds_hold_597_entries_and_550_papers_with_no_warnings():
 
 
 def test_no_seed_entry_is_lost_split_or_merged_with_another():
-    catalog, _ = load_catalog(SEEDS)
+    catalog, _ = load_catalog(files_for(CONTENT), SEEDS)
     titles = {title_key(e.title) for path in SEEDS for e in parse_listing(str(path), path.read_bytes())}
     assert {title_key(p.title) for p in catalog.papers} == titles
 
 
 def _ids_of(paths: list[Path]) -> dict[str, str]:
-    catalog, _ = load_catalog(paths)
+    catalog, _ = load_catalog(files_for(paths[0].parent), paths)
     return {title_key(p.title): p.id for p in catalog.papers}
 
 
@@ -70,12 +71,27 @@ def test_long_titles_give_ids_of_at_most_80_characters_cut_at_a_word():
 
 
 def test_titles_that_differ_only_in_punctuation_get_distinct_stable_ids():
-    a, b = entry("P+: Extended Conditioning"), entry("P: Extended Conditioning")
+    a, b = entry("P+: Extended Conditioning", line=1), entry("P: Extended Conditioning", line=5)
     first, _ = merge_entries([a, b])
     second, _ = merge_entries([b, a])
     assert [p.id for p in first] == [p.id for p in second]
-    assert len({p.id for p in first}) == 2
-    assert all(p.id.startswith("p-extended-conditioning-") for p in first)
+    assert {p.title: p.id for p in first} == {"P+: Extended Conditioning": "p-extended-conditioning",
+                                             "P: Extended Conditioning": "p-extended-conditioning-"
+                                             + hashlib.sha1(title_key(b.title).encode()).hexdigest()[:6]}
+
+
+def test_a_paper_added_later_never_renames_one_already_there():
+    # Two long titles alike in their first 80 characters: the one first seen keeps its id.
+    common = "A study of scaling laws for mixture of experts language models trained on long contexts"
+    there = entry(common + " with sparse routing", path="content/sources/000_first.txt", line=3)
+    alone, _ = merge_entries([there])
+    newcomer = entry(common + " with dense routing", path="content/sources/001_later.txt", line=1)
+    above = entry(common + " with soft routing", path="content/sources/000_first.txt", line=90)
+    both, _ = merge_entries([newcomer, there, above])
+    ids = {paper.title: paper.id for paper in both}
+    assert ids[there.title] == alone[0].id == "a-study-of-scaling-laws-for-mixture-of-experts-language-models-trained-on-long"
+    assert ids[newcomer.title].startswith(alone[0].id + "-") and ids[above.title].startswith(alone[0].id + "-")
+    assert len(set(ids.values())) == 3
 
 
 def test_the_same_paper_in_two_listings_is_one_paper_with_both_sources():

@@ -72,7 +72,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(tmp_path, capsys):
     code, _, err = run(capsys, "build", "--content", str(broken), "--templates", str(TEMPLATES), "--out", str(out_dir))
     assert code == 1 and "not UTF-8" in err
     assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site"]
 
 
 def test_a_missing_content_folder_says_what_to_do(tmp_path, capsys, monkeypatch):

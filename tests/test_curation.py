@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.catalog import load_catalog
+from sitegen.read.catalog import load_catalog
 from sitegen.cli import main
-from sitegen.curation import load_curation
+from sitegen.read.curation import load_curation
 
-from .conftest import TEMPLATES
+from .conftest import TEMPLATES, files_for
 from .site_fixtures import write_content
 
 THEMES = """\
@@ -96,8 +96,8 @@ def check(capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
 
 def problems(content: Path) -> list[str]:
     paths = sorted((content / "sources").glob("*.txt"))
-    catalog, _ = load_catalog(paths)
-    return [problem.format() for problem in load_curation(content, catalog)[1]]
+    catalog, _ = load_catalog(files_for(content), paths)
+    return [problem.format() for problem in load_curation(files_for(content), catalog)[1]]
 
 
 # What a valid curation gives
@@ -110,8 +110,8 @@ def test_a_valid_curation_passes_with_a_summary_line(content, capsys):
 
 
 def test_themes_keep_reading_order_and_papers_keep_theirs(content):
-    catalog, _ = load_catalog(sorted((content / "sources").glob("*.txt")))
-    curation, found = load_curation(content, catalog)
+    catalog, _ = load_catalog(files_for(content), sorted((content / "sources").glob("*.txt")))
+    curation, found = load_curation(files_for(content), catalog)
     assert found == []
     assert [theme.slug for theme in curation.themes] == ["attention", "state-spaces"]
     assert curation.themes[0].description == "Papers about *attention*."

@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
-from sitegen.catalog import load_catalog
+from sitegen.read.catalog import load_catalog
 from sitegen.cli import main
-from sitegen.curation import load_curation
+from sitegen.read.curation import load_curation
 
-from .conftest import CONTENT, REPO
+from .conftest import CONTENT, REPO, files_for
 from .test_curation import ATTENTION, TAGS, THEMES, content  # noqa: F401  (the fixture)
 
 SCHEMAS = REPO / "sitegen" / "schemas"
@@ -71,8 +71,8 @@ def test_the_schema_rejects_what_the_validator_rejects(mistake, content):  # noq
     name, text = MISTAKES[mistake]
     path = content / name
     path.write_text(schema_line_of(path) + text, encoding="utf-8")
-    catalog, _ = load_catalog(sorted((content / "sources").glob("*.txt")))
-    errors = [p for p in load_curation(content, catalog)[1] if p.is_error]
+    catalog, _ = load_catalog(files_for(content), sorted((content / "sources").glob("*.txt")))
+    errors = [p for p in load_curation(files_for(content), catalog)[1] if p.is_error]
     assert errors, f"sitegen check accepts the {mistake}"
     assert schema_errors(schema_for(path), text), f"the schema accepts the {mistake}"
 
@@ -102,8 +102,8 @@ def test_the_shipped_content_passes_sitegen_check_without_warnings(capsys, monke
 
 
 def test_the_shipped_curation_is_a_real_first_pass():
-    catalog, _ = load_catalog(sorted((CONTENT / "sources").glob("*.txt")))
-    curation, _ = load_curation(CONTENT, catalog)
+    catalog, _ = load_catalog(files_for(CONTENT), sorted((CONTENT / "sources").glob("*.txt")))
+    curation, _ = load_curation(files_for(CONTENT), catalog)
     per_theme = {theme.slug: 0 for theme in curation.themes}
     for placement in curation.placements:
         per_theme[placement.theme] += 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
-from sitegen.feeds import FEED_SIZE, feed_files
+from sitegen.site.feeds import FEED_SIZE, feed_files
 from sitegen.model import Catalog
-from sitegen.urls import Urls
+from sitegen.site.urls import Urls
 
 from .site_fixtures import CONFIG, curated_site, paper
 
@@ -89,7 +89,7 @@ def test_papers_json_is_written_one_record_at_a_time_as_one_json_dump_of_the_rec
     import json
 
     from sitegen.model import Learning
-    from sitegen.papers_json import paper_record
+    from sitegen.site.papers_json import paper_record
 
     site = curated_site()
     learning = Learning(related=(("alpha", ("beta", "gamma")),), suggested_themes=(("loose", (("ssm", 0.75),)),))

@@ -14,16 +14,18 @@ import pytest
 import yaml
 from scipy.sparse import csr_matrix
 
-import sitegen.learning as learning_module
-
-THEME_LEARNING = learning_module.theme_learning
-from sitegen.build import read_site
-from sitegen.cache import Cache
+import sitegen.learn.models
 from sitegen.cli import main
-from sitegen.learning import evaluate, learn, learn_in_parts, nearest, suggestions, tokenize
+from sitegen.learn import learn as learn_with
+from sitegen.learn.features import normalize_word, tokenize
+from sitegen.learn.models import nearest
+from sitegen.learn.suggest import evaluate, suggestions
+from sitegen.memo import Memo
 from sitegen.model import Catalog, Curation, Learning
-from sitegen.papers_json import paper_record
 from sitegen.project import Project
+from sitegen.read import read_site
+from sitegen.read.files import Files
+from sitegen.site.papers_json import paper_record
 
 from .conftest import CONTENT, REPO, TEMPLATES
 from .site_fixtures import SITE_YAML
@@ -83,7 +85,11 @@ def obvious(tmp_path) -> Path:
 
 
 def site_of(content: Path):
-    return read_site(Project(content, TEMPLATES))[0]
+    return read_site(Files(Project(content, TEMPLATES), Memo(None)))[0]
+
+
+def learn(catalog: Catalog, curation: Curation, memo: Memo | None = None) -> Learning:
+    return learn_with(catalog, curation, memo or Memo(None))
 
 
 def uncurated_by_theme() -> dict[str, str]:
@@ -177,7 +183,7 @@ def test_nearest_in_blocks_equals_a_full_similarity_matrix(monkeypatch):
     rng = np.random.default_rng(0)
     dense = rng.random((40, 12)) * (rng.random((40, 12)) > 0.5)
     dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-9)
-    monkeypatch.setattr(learning_module, "BLOCK_CELLS", 7 * 40)  # blocks of 7 rows
+    monkeypatch.setattr(sitegen.learn.models, "BLOCK_CELLS", 7 * 40)  # blocks of 7 rows
     indices, scores = nearest(csr_matrix(dense), 5)
     full = dense @ dense.T
     np.fill_diagonal(full, -np.inf)
@@ -191,9 +197,9 @@ def test_theme_keywords_are_the_terms_of_the_theme(obvious):
     site = site_of(obvious)
     keywords = dict(learn(site.catalog, site.curation).keywords)
     for theme, (_, _, words) in DOMAINS.items():
-        assert keywords[theme] and set(keywords[theme]) <= {learning_module.normalize_word(w) for w in words.split()} | {
+        assert keywords[theme] and set(keywords[theme]) <= {normalize_word(w) for w in words.split()} | {
             "study", "result", "measure", "report"}
-        assert set(keywords[theme]) & {learning_module.normalize_word(w) for w in words.split()}
+        assert set(keywords[theme]) & {normalize_word(w) for w in words.split()}
 
 
 # ---- For curators ---------------------------------------------------------------------------
@@ -265,42 +271,32 @@ def test_learning_is_deterministic():
     assert suggestions(site.catalog, site.curation, 0.3) == suggestions(site.catalog, site.curation, 0.3)
 
 
-def test_learning_is_fitted_once_and_again_only_for_the_parts_whose_inputs_changed(obvious, tmp_path, monkeypatch):
+def test_learning_is_fitted_once_and_again_only_for_the_parts_whose_inputs_changed(obvious, tmp_path):
     site = site_of(obvious)
-    cache = Cache(tmp_path / "cache")
-    first = learn(site.catalog, site.curation, cache)
-    for step in ("features", "related_papers", "paper_positions", "theme_learning"):
-        monkeypatch.setattr(learning_module, step, lambda *args, step=step: pytest.fail(f"{step} ran again"))
-    assert learn(site.catalog, site.curation, cache) == first
-    # A placement taken out: the classifier is fitted again, on cached features; the map stays.
-    monkeypatch.setattr(learning_module, "theme_learning", THEME_LEARNING)
+    memo = Memo(tmp_path / "cache", keep=False)
+    first = learn(site.catalog, site.curation, memo)
+    memo.save()
+    assert set(memo.computed) == {f"sitegen.learn.{step}" for step in ("fit",)} | {
+        f"sitegen.learn.models.{step}" for step in ("related_papers", "paper_positions", "theme_learning")} | {
+        "sitegen.learn.features.features"}
+    memo = Memo(tmp_path / "cache", keep=False)  # a new process, as a new build is
+    assert learn(site.catalog, site.curation, memo) == first
+    assert not memo.computed
+    # A placement taken out: the classifier is fitted again, on the features it has; the map stays.
     moved = Curation(themes=site.curation.themes, tags=site.curation.tags, placements=site.curation.placements[1:],
                      notes=site.curation.notes)
-    refitted = learn(site.catalog, moved, cache)
+    refitted = learn(site.catalog, moved, memo)
+    assert set(memo.computed) == {"sitegen.learn.fit", "sitegen.learn.models.theme_learning"}
     assert refitted.positions == first.positions and refitted.related == first.related
     assert refitted.suggested_themes != first.suggested_themes
-    monkeypatch.undo()
-    assert refitted == learn(site.catalog, moved), "cached parts give what a fit from scratch gives"
-
-
-def test_learning_comes_in_two_parts_the_map_last(obvious, tmp_path):
-    # A build renders every page but the map while the map is laid out (t-SNE, the slow part).
-    site = site_of(obvious)
-    cache = Cache(tmp_path / "cache")
-    first, whole = learn_in_parts(site.catalog, site.curation, cache)
-    assert first.positions == () and len(whole.positions) == len(site.catalog.papers)
-    assert dataclasses.replace(whole, positions=()) == first
-    assert whole == learn(site.catalog, site.curation)
-    cached_first, cached_whole = learn_in_parts(site.catalog, site.curation, cache)
-    assert cached_first == cached_whole == whole, "from the cache, both parts are whole at once"
-    assert list(learn_in_parts(Catalog(papers=()), Curation())) == [Learning(), Learning()]
+    assert refitted == learn(site.catalog, moved), "the parts remembered give what a fit from scratch gives"
 
 
 def test_a_tiny_list_still_builds_a_map_and_related_papers():
     papers = site_of(CONTENT).catalog.papers[:3]
     found = learn(Catalog(papers=papers), Curation())
     assert len(found.positions) == 3 and all(len(dict(found.related)[p.id]) <= 2 for p in papers)
-    assert learn(Catalog(papers=()), Curation()) == learn(Catalog(papers=()), Curation())
+    assert learn(Catalog(papers=()), Curation()) == Learning()
 
 
 def test_scikit_learn_is_imported_only_by_the_commands_that_learn(tmp_path):
@@ -349,7 +345,7 @@ def test_the_map_is_the_same_in_two_builds(tmp_path):
 
 
 def test_every_theme_colour_shows_on_the_light_and_the_dark_page():
-    from sitegen.paper_map import _luminance, theme_colours
+    from sitegen.site.paper_map import _luminance, theme_colours
 
     def contrast(a: float, b: float) -> float:
         return (max(a, b) + 0.05) / (min(a, b) + 0.05)
@@ -363,13 +359,13 @@ def test_every_theme_colour_shows_on_the_light_and_the_dark_page():
 
 
 def test_suggested_papers_are_listed_on_their_theme_page_only_when_confident(obvious):
-    from sitegen.pages import build_pages
-    from sitegen.urls import Urls
+    from sitegen.site.pages import make_pages
+    from sitegen.site.urls import Urls
 
     site = site_of(obvious)
     site = dataclasses.replace(site, learning=learn(site.catalog, site.curation))
     urls = Urls.from_base_url(site.config.base_url)
-    pages = {page.route: page for page in build_pages(site, urls.link, urls.absolute, has_map=True)}
+    pages = {page.route: page for page in make_pages(site, urls.link, urls.absolute, with_map=True)}
     listed = {route: [s.route for s in pages[f"themes/{theme}/"].theme.suggested] for theme in DOMAINS
               for route in [theme]}
     for paper_id, theme in uncurated_by_theme().items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sitegen.errors import SitegenError
-from sitegen.listings import parse_listing
+from sitegen.read.listings import parse_listing
 
 ABSTRACT_A = "We study things. Code: https://github.com/a/b."
 ABSTRACT_B = "One sentence."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.listings import DATE_RE, HEADER_LINES, MONTHS, parse_listing
+from sitegen.read.listings import DATE_RE, HEADER_LINES, MONTHS, parse_listing
 
 # Listing lines hold no line breaks and are stripped of outer spaces.
 _char = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\ufeff\x85")

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from lunr import lunr
 
-from sitegen.search import FIELDS
+from sitegen.site.search import FIELDS
 
 from .site_quality import SUBPATH, PublishedSite
 from .test_search_index import QUERIES
@@ -202,13 +202,12 @@ def test_a_first_time_visitor_downloads_at_most_60_kb_before_the_first_result(ch
 @pytest.fixture(scope="module")
 def reference(published) -> object:
     """An index over all fields at once, built by Python lunr from the same documents."""
-    from sitegen.build import read_site
-    from sitegen.project import Project
-    from sitegen.search import search_documents
+    from sitegen.read import read_site
+    from sitegen.site.search import search_documents
 
-    from .conftest import CONTENT, TEMPLATES
+    from .conftest import CONTENT, files_for
 
-    site = read_site(Project(CONTENT, TEMPLATES))[0]
+    site = read_site(files_for(CONTENT))[0]
     documents = [{"ref": document.id, **{name: getattr(document, name) for name, _ in FIELDS}}
                  for document in search_documents(site)]
     return lunr("ref", [{"field_name": name, "boost": boost} for name, boost in FIELDS], documents)

@@ -13,25 +13,24 @@ import pytest
 from lunr import lunr
 from lunr.tokenizer import Tokenizer
 
-import sitegen.search as search_module
-from sitegen.build import read_site
-from sitegen.cache import Cache
-from sitegen.model import Learning
+import sitegen.site.search as search_module
+from sitegen.memo import Memo
+from sitegen.model import Learning, Site
 from sitegen.project import Project
-from sitegen.search import (
+from sitegen.read import read_site
+from sitegen.read.files import Files
+from sitegen.site.search import (
     FIELDS,
     FULL_ROUTE,
     HEAD_FIELDS,
     HEAD_ROUTE,
-    TokenTerms,
-    count_ahead,
     packed_id,
-    remember_token_terms,
     search_documents,
-    search_files,
     snippet,
+    token_terms,
     tokens,
 )
+from sitegen.site.search import search_files as search_files_of
 
 from .conftest import CONTENT, REPO, TEMPLATES
 
@@ -45,7 +44,11 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def site():
-    return read_site(Project(CONTENT, TEMPLATES))[0]
+    return read_site(Files(Project(CONTENT, TEMPLATES), Memo(None)))[0]
+
+
+def search_files(site: Site) -> dict[str, bytes]:
+    return search_files_of(search_documents(site), tuple((t.slug, t.title) for t in site.curation.themes))
 
 
 @pytest.fixture(scope="module")
@@ -91,18 +94,6 @@ def test_an_uncurated_paper_is_found_under_its_suggested_theme(site):
     document = next(d for d in search_documents(dataclasses.replace(site, learning=learning)) if d.id == uncurated.id)
     assert (document.themes, document.theme) == (theme.title, theme.slug)
     assert next(d for d in search_documents(site) if d.id == uncurated.id).themes == ""
-
-
-def test_terms_counted_before_the_suggestions_are_known_give_the_same_index(site):
-    # A build counts the terms while the models are fitted, then counts only what the
-    # suggestions changed: the themes of uncurated papers.
-    uncurated = [paper for paper in site.catalog.papers if not site.curation.themes_of(paper.id)]
-    theme = site.curation.themes[0]
-    learning = Learning(suggested_themes=tuple((paper.id, ((theme.slug, 0.9),)) for paper in uncurated))
-    ahead = count_ahead(site)
-    learned = dataclasses.replace(site, learning=learning)
-    assert search_files(learned, earlier=ahead) == search_files(learned)
-    assert search_files(learned) != search_files(site)
 
 
 def test_text_is_split_exactly_like_lunrs_tokenizer(site):
@@ -157,40 +148,18 @@ def test_the_first_stage_is_small(files):
     assert len(gzip.compress(files[HEAD_ROUTE])) < 40_000
 
 
-def test_the_files_are_deterministic_and_cached_by_content(site, files, tmp_path):
-    cache = Cache(tmp_path)
-    assert search_files(site, cache) == files
-    assert list(tmp_path.glob("search-*.pickle"))
-    assert search_files(site, cache) == files
+def test_the_files_are_deterministic_and_follow_the_papers(site, files):
+    assert search_files(site) == files
     renamed = dataclasses.replace(
         site, catalog=dataclasses.replace(
             site.catalog, papers=(dataclasses.replace(site.catalog.papers[0], title="Zebra finches"),
                                   *site.catalog.papers[1:]))
     )
-    assert b"Zebra finches" in search_files(renamed, cache)[HEAD_ROUTE]
+    assert b"Zebra finches" in search_files(renamed)[HEAD_ROUTE]
 
 
-def kept_terms(cache: Cache) -> TokenTerms:
-    """Return the tokens' terms `cache` keeps from earlier builds, read at once."""
-    terms = TokenTerms(cache)
-    terms.read_kept()
-    return terms
-
-
-def test_each_token_goes_through_lunrs_pipeline_once_across_builds(site, files, tmp_path, monkeypatch):
-    cache = Cache(tmp_path)
-    first = TokenTerms(cache)
-    assert search_files(site, terms_of=first) == files
-    assert first["the"] == () and first["networks"] == ("network",), "stop words and stems both kept"
-    remember_token_terms(cache, first)
-    kept = kept_terms(cache)
-    assert kept == first
-    renamed = dataclasses.replace(
-        site, catalog=dataclasses.replace(
-            site.catalog, papers=(dataclasses.replace(site.catalog.papers[0], title="Zebra finches"),
-                                  *site.catalog.papers[1:]))
-    )
-    expected = search_files(renamed)
+def test_each_distinct_token_goes_through_lunrs_pipeline_once(site, files, monkeypatch):
+    token_terms.cache_clear()
     ran: list[str] = []
     pipeline = search_module._pipeline()
 
@@ -200,11 +169,9 @@ def test_each_token_goes_through_lunrs_pipeline_once_across_builds(site, files, 
             return pipeline.run(tokens)
 
     monkeypatch.setattr(search_module, "_pipeline", lambda: Counting())
-    assert search_files(site, terms_of=kept) == files
-    assert ran == [], "every token was known"
-    assert search_files(renamed, terms_of=kept) == expected
-    assert sorted(set(ran)) == ["finches", "zebra"]
-    assert kept_terms(Cache(tmp_path, read=False)) == {}, "a build with --fresh starts from nothing"
+    assert search_files(site) == files
+    assert len(ran) == len(set(ran)) > 1000
+    assert token_terms("the") == () and token_terms("networks") == ("network",), "stop words and stems"
 
 
 # ---- lunr.js reads it -----------------------------------------------------------------

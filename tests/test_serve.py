@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -128,12 +129,22 @@ def test_serve_rebuilds_after_a_template_edit_and_a_yaml_edit(server, project):
     server.wait_for_line(r"changed content/site\.yaml: built in")
 
 
-def test_open_pages_hear_of_each_new_build(server, project):
+def next_event(events) -> dict:
+    while True:
+        line = events.readline()
+        if line.startswith(b"data: "):
+            return json.loads(line[len(b"data: "):])
+
+
+def test_open_pages_hear_of_each_new_build_and_which_pages_it_changed(server, project):
     events = urllib.request.urlopen(server.url + "__sitegen__/events", timeout=WAIT_SECONDS)
-    assert events.readline() == b"data: 1\n"
+    first = next_event(events)
+    assert first["build"] == 1 and not first["failed"]
     (project / "content" / "pages" / "about.md").write_text("# About\n\nChanged.\n", encoding="utf-8")
-    events.readline()
-    assert events.readline() == b"data: 2\n"
+    second = next_event(events)
+    assert second["build"] == 2 and second["server"] == first["server"]
+    assert "/repo/about/" in second["pages"], second
+    assert not any(page.startswith("/repo/papers/") for page in second["pages"]), "an unchanged page reloads"
     events.close()
 
 
@@ -151,19 +162,18 @@ def test_a_broken_build_shows_its_error_on_the_page_and_fixing_it_recovers(serve
     eventually(lambda: fetch(server.url)[0] == 200, "the fixed build is served again")
 
 
-def fitters_of(pid: int) -> list[int]:
-    """The warm fitters among a process's children (see sitegen/warm.py)."""
-    children = [int(child) for path in Path(f"/proc/{pid}/task").glob("*/children") for child in path.read_text().split()]
-    return [child for child in children if b"sitegen.warm" in Path(f"/proc/{child}/cmdline").read_bytes()]
+def children_of(pid: int) -> list[int]:
+    return [int(child) for path in Path(f"/proc/{pid}/task").glob("*/children") for child in path.read_text().split()]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm fitter runs on Linux only")
-def test_serve_keeps_a_warm_fitter_for_its_builds_and_ends_it_when_it_stops(server):
-    fitters = fitters_of(server.process.pid)
-    assert len(fitters) == 1
-    server.process.send_signal(signal.SIGINT)
-    assert server.process.wait(timeout=WAIT_SECONDS) == 0
-    assert not Path(f"/proc/{fitters[0]}").exists() or Path(f"/proc/{fitters[0]}/stat").read_text().split(") ")[-1][0] == "Z"
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_builds_in_its_own_process_and_an_edit_recomputes_only_what_it_touches(server, project):
+    assert children_of(server.process.pid) == [], "no daemon, no helper, no forked fitter"
+    curation = project / "content" / "pages" / "about.md"
+    curation.write_text(curation.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    match = server.wait_for_line(r"changed content/pages/about\.md: built in [\d.]+ s, (\d+) files changed, "
+                                 r"(\d+) steps computed")
+    assert 1 <= int(match.group(1)) <= 3 and int(match.group(2)) <= 6, match.group(0)
 
 
 def test_ctrl_c_stops_the_server_cleanly(server):

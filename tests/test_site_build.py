@@ -48,7 +48,7 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
 def test_a_build_without_npms_lunr_says_how_to_install_it(tmp_path, content, capsys, monkeypatch):
     templates = tmp_path / "elsewhere" / "templates"
     shutil.copytree(TEMPLATES, templates)
-    monkeypatch.setattr("sitegen.build.SITEGEN_ROOT", tmp_path / "no-npm-packages-here")
+    monkeypatch.setattr("sitegen.render.templates.SITEGEN_ROOT", tmp_path / "no-npm-packages-here")
     code = main(["build", "--content", str(content), "--templates", str(templates), "--out", str(tmp_path / "site")])
     errors = capsys.readouterr().err
     assert code == 1
@@ -110,8 +110,8 @@ def test_markdown_writes_the_document_of_every_page(tmp_path, content, capsys):
     assert "\\*stars\\* and \\[a\\](javascript:alert(2))" in hostile
 
 
-def test_markdown_after_a_build_writes_every_document_the_cache_keeps_without_them(tmp_path, content, capsys):
-    assert build(capsys, content, tmp_path / "site")[0] == 0  # caches the pages, their Markdown left out
+def test_markdown_after_a_build_writes_every_document_a_fresh_build_writes(tmp_path, content, capsys):
+    assert build(capsys, content, tmp_path / "site")[0] == 0
     code, _, errors = build(capsys, content, tmp_path / "site", "--markdown", str(tmp_path / "md"))
     assert code == 0, errors
     assert build(capsys, content, tmp_path / "again", "--fresh", "--markdown", str(tmp_path / "md-again"))[0] == 0
@@ -126,11 +126,10 @@ def test_markdown_refuses_a_folder_with_other_files(tmp_path, content, capsys):
     code, _, errors = build(capsys, content, tmp_path / "site", "--markdown", str(folder))
     assert code == 1
     assert errors.endswith(
-        "notes: error: the Markdown folder holds other files and would be replaced "
-        "(pass --markdown an empty or new folder)\n"
+        "notes: error: the folder holds files sitegen did not write (keep.txt), so it is not replaced "
+        "(pass --markdown a new or empty folder, or add --force to replace it and delete those files)\n"
     )
     assert (folder / "keep.txt").read_text() == "mine"
-    assert not (tmp_path / "site").exists()
 
 
 def test_every_problem_of_the_settings_is_reported_at_once_with_its_place(tmp_path, capsys):
@@ -177,27 +176,6 @@ def test_a_failed_build_leaves_the_previous_site_and_no_temporary_folder(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site"]
 
 
-def test_a_site_fitted_in_a_helper_process_is_the_one_fitted_in_this_process(tmp_path):
-    import subprocess
-    import sys
-
-    from sitegen.build import build_site
-    from sitegen.learning import load_libraries
-    from sitegen.parallel import Helper
-    from sitegen.project import Project
-
-    from .conftest import CONTENT
-
-    content = shutil.copytree(CONTENT, tmp_path / "content")
-    command = [sys.executable, "-m", "sitegen", "build", "--fresh", "--content", str(content),
-               "--templates", str(TEMPLATES), "--out", str(tmp_path / "helped")]
-    subprocess.run(command, check=True, capture_output=True)  # a new process: the helper forks and fits
-    here = Helper(load_libraries, modules=("sitegen",))  # sitegen is loaded here: never forks
-    assert not here.forked
-    build_site(Project(content, TEMPLATES), tmp_path / "here", fresh=True, helper=here)
-    assert tree(tmp_path / "helped") == tree(tmp_path / "here")
-
-
 def test_a_template_failing_halfway_through_the_pages_leaves_the_previous_site(tmp_path, content, capsys):
     # Pages are rendered as they are written: some are staged before the broken one fails.
     templates = shutil.copytree(TEMPLATES, tmp_path / "templates")
@@ -216,37 +194,13 @@ def test_a_template_failing_halfway_through_the_pages_leaves_the_previous_site(t
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "content", "site", "templates"]
 
 
-def test_the_markdown_workers_are_let_go_once_the_markdown_is_converted(tmp_path, content):
-    # At 100,000 papers a worker holds hundreds of MB after converting the largest pages,
-    # while the build still waits for the fit and renders every page.
-    from sitegen.build import build_site
-    from sitegen.learning import load_libraries
-    from sitegen.parallel import Helper, workers
-    from sitegen.project import Project
-
-    with workers(True, now=True) as pool:
-        if pool is None:
-            pytest.skip("no second core or no fork here: the build starts no workers")
-        build_site(Project(content, TEMPLATES), tmp_path / "site", pool=pool,
-                   helper=Helper(load_libraries, modules=("sitegen",)))  # sitegen is loaded: fits here
-        with pytest.raises(RuntimeError, match="shutdown"):
-            pool.submit(int)
-
-
-def test_the_map_comes_last_and_templates_without_a_map_page_still_keep_the_whole_fit(tmp_path, content):
-    # The fit sends all but the map first; the build renders the rest while the map is laid out.
-    from sitegen.build import build_site
-    from sitegen.project import Project
-
-    result = build_site(Project(content, TEMPLATES), tmp_path / "site", fresh=True)
-    assert result.pages == len([p for p in (tmp_path / "site").rglob("index.html")]) + 1  # and 404.html
+def test_templates_without_a_map_page_build_a_site_without_a_map(tmp_path, content, capsys):
+    assert build(capsys, content, tmp_path / "site")[0] == 0
     assert (tmp_path / "site" / "map" / "index.html").is_file()
     assert 'href="/repo/map/"' in (tmp_path / "site" / "index.html").read_text()
     templates = shutil.copytree(TEMPLATES, tmp_path / "templates")
     (templates / "map.html").unlink()
-    shutil.rmtree(tmp_path / ".sitegen-cache")
-    build_site(Project(content, templates), tmp_path / "mapless", fresh=True)
+    assert main(["build", "--content", str(content), "--templates", str(templates), "--out",
+                 str(tmp_path / "mapless")]) == 0
     assert not (tmp_path / "mapless" / "map").exists()
     assert 'href="/repo/map/"' not in (tmp_path / "mapless" / "index.html").read_text()
-    assert sorted(path.name.split("-")[0] + "-" + path.name.split("-")[1] for path in
-                  (tmp_path / ".sitegen-cache").glob("learning-*.pickle")) == ["learning-text", "learning-themes"]

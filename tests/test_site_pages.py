@@ -8,12 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from sitegen.build import pages_and_bodies, site_files
-from sitegen.cache import Cache
+from sitegen.memo import Memo
 from sitegen.model import Learning
-from sitegen.pages import added_order, page_makers, show_date, split_excerpt
-from sitegen.render import Renderer
-from sitegen.urls import Urls
+from sitegen.pipeline import site_files
+from sitegen.render.templates import read_templates
+from sitegen.site.pages import added_order, show_date, split_excerpt
 
 from .conftest import TEMPLATES
 from .site_fixtures import CONFIG, LONG_ABSTRACT, curated_site, paper
@@ -21,7 +20,7 @@ from .site_fixtures import CONFIG, LONG_ABSTRACT, curated_site, paper
 
 def render(site=None) -> dict[str, str]:
     site = site or curated_site()
-    _, files = site_files(site, Renderer(TEMPLATES), Urls.from_base_url(site.config.base_url))
+    _, files = site_files(site, read_templates(TEMPLATES), {}, Memo(None))
     return {name: data.decode("utf-8") for name, data in files}
 
 
@@ -38,18 +37,6 @@ def test_every_page_has_a_permanent_readable_address():
         "papers/loose/index.html", "tags/mamba/index.html", "tags/theory/index.html",
         "tags/unused/index.html",
     } <= set(files)
-
-
-def test_a_build_converts_the_longest_lists_first_and_gives_its_pages_in_route_order():
-    site = curated_site()
-    urls = Urls.from_base_url(site.config.base_url)
-    in_order = [route for route, _ in page_makers(site, urls.link, urls.absolute)]
-    longest_first = [route for route, _ in page_makers(site, urls.link, urls.absolute, longest_first=True)]
-    # ssm lists three papers and attention one (an entry with its abstract); theory two, mamba one.
-    assert longest_first[:4] == ["themes/ssm/", "themes/attention/", "tags/theory/", "tags/mamba/"]
-    assert longest_first[4:] == sorted(longest_first[4:]) and sorted(longest_first) == in_order
-    pages, _ = pages_and_bodies(site, urls, Cache(None))
-    assert [page.route for page in pages] == in_order
 
 
 def test_the_home_page_lists_themes_in_reading_order_with_counts_and_recent_papers():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sitegen.errors import SitegenError
-from sitegen.urls import Urls, output_path, paper_route
+from sitegen.site.urls import Urls, output_path, paper_route
 
 
 def test_links_carry_the_base_path_of_a_project_site():

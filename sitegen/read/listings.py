@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 from sitegen.errors import Problem, SitegenError
@@ -56,24 +55,11 @@ METADATA_SEPARATOR = "·"
 _SNIFF_BYTES = 8192
 
 
-def read_listing(path: Path, display: str | None = None) -> list[Entry]:
-    """Parse one listing file, raising SitegenError with its location when it is not one."""
-    name = display or str(path)
-    try:
-        with path.open("rb") as stream:
-            entries = parse_lines(name, _decoded_lines(name, stream))
-    except OSError as error:
-        raise SitegenError(
-            Problem(name, 0, 0, f"cannot read the listing: {error.strerror}", "check the path")
-        ) from None
-    return entries
-
-
-def parse_listing(name: str, data: bytes) -> list[Entry]:
-    """Parse a listing held in memory; `name` is used in sources and error messages."""
+def parse_listing(name: str, data: bytes) -> tuple[Entry, ...]:
+    """Parse a listing's bytes; `name` is used in sources and error messages."""
     import io
 
-    return parse_lines(name, _decoded_lines(name, io.BytesIO(data)))
+    return tuple(parse_lines(name, _decoded_lines(name, io.BytesIO(data))))
 
 
 def parse_lines(name: str, lines: Iterable[tuple[int, str]]) -> list[Entry]:

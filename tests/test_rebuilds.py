@@ -1,8 +1,9 @@
-"""Rebuilds: the cache never serves a stale page, and unchanged files are never rewritten."""
+"""Rebuilds: the memo never serves a stale page, and unchanged files are never rewritten."""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
+from sitegen.memo import Memo
+from sitegen.pipeline import Options, build as build_site
+from sitegen.project import Project
 
 from .conftest import TEMPLATES
 from .test_curation import content, edit  # noqa: F401  (the fixture)
@@ -49,6 +53,7 @@ EDITS = {
     "a listing": append("content/sources/001_second.txt",
                         "\nDelta Newcomer\n\nDelta arrives late.\n\n  • 2 authors\n·\nMar 2, 2025 1\n"),
     "a curation file": replace("content/curation/attention.yaml", "Read it *first*.", "Read it *second*."),
+    "a placement": replace("content/curation/state-spaces.yaml", "  - id: gamma-late-addition\n", ""),
     "themes.yaml": replace("content/themes.yaml", "title: State spaces", "title: State-space models"),
     "tags.yaml": replace("content/tags.yaml", "Papers with code.", "Papers whose code is public."),
     "site.yaml": replace("content/site.yaml", "Test Reading List", "Another Reading List"),
@@ -59,7 +64,7 @@ EDITS = {
 
 
 @pytest.mark.parametrize("kind", sorted(EDITS))
-def test_every_kind_of_edit_shows_up_in_a_cached_rebuild_exactly_as_in_a_fresh_build(kind, project):
+def test_every_kind_of_edit_shows_up_in_a_rebuild_exactly_as_in_a_fresh_build(kind, project):
     build(project, "site")
     before = tree(project / "site")
     EDITS[kind](project)
@@ -70,15 +75,28 @@ def test_every_kind_of_edit_shows_up_in_a_cached_rebuild_exactly_as_in_a_fresh_b
     assert after == tree(project / "fresh")
 
 
-def test_a_rebuild_with_nothing_changed_rewrites_no_file(project, capsys):
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_every_kind_of_edit_shows_up_in_a_rebuild_of_one_memo_kept_in_memory(kind, project):
+    # What `sitegen serve` does: one process, one memo, build after build.
+    memo = Memo(project / ".sitegen-cache", keep=True)
+    sitegen_project = Project(project / "content", project / "templates")
+    build_site(sitegen_project, Options(out=project / "site"), memo)
+    EDITS[kind](project)
+    build_site(sitegen_project, Options(out=project / "site"), memo)
+    build(project, "fresh", "--fresh")
+    assert tree(project / "site") == tree(project / "fresh")
+
+
+def test_a_rebuild_with_nothing_changed_rewrites_no_file_and_computes_nothing(project, capsys):
     build(project, "site")
     folder_inode = (project / "site").stat().st_ino
     before = stamps(project / "site")
     capsys.readouterr()
-    build(project, "site")
+    build(project, "site", "--verbose")
     assert stamps(project / "site") == before
     assert (project / "site").stat().st_ino == folder_inode
-    assert ", 0 written)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert ", 0 written)" in out and " 0 computed." in out
 
 
 def test_a_rebuild_rewrites_only_the_pages_that_changed_and_removes_pages_no_longer_built(project, capsys):
@@ -102,6 +120,42 @@ def test_a_rebuild_rewrites_only_the_pages_that_changed_and_removes_pages_no_lon
     assert f", {len(rewritten)} written, 1 removed)" in capsys.readouterr().out
 
 
+def test_a_template_edit_converts_no_markdown_and_a_note_edit_refits_nothing(project):
+    sitegen_project = Project(project / "content", project / "templates")
+
+    def computed_by_a_new_build() -> dict[str, int]:
+        memo = Memo(project / ".sitegen-cache", keep=False)
+        build_site(sitegen_project, Options(out=project / "site"), memo)
+        return {name.rsplit(".", 1)[1]: count for name, count in memo.computed.items()}
+
+    first = computed_by_a_new_build()
+    assert first["to_html"] > 5 and first["features"] == 1
+    edit(project / "templates" / "base.html", "</footer>", "<p>Edited.</p></footer>")
+    after_template = computed_by_a_new_build()
+    assert "to_html" not in after_template and "fit" not in after_template
+    assert after_template["render_page"] == first["render_page"]
+    edit(project / "content" / "curation" / "attention.yaml", "Read it *first*.", "Read it *second*.")
+    after_note = computed_by_a_new_build()
+    assert "fit" not in after_note, "a note is not an input of the fit"
+    assert 0 < after_note["to_html"] <= 3, after_note  # the paper's page and its theme's
+    edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n", "")
+    after_placement = computed_by_a_new_build()
+    assert after_placement["theme_learning"] == 1 and "features" not in after_placement
+    assert "related_papers" not in after_placement and "paper_positions" not in after_placement
+
+
+def test_a_build_in_a_new_process_reuses_the_memo_whatever_its_hash_seed(project):
+    def build_in_a_new_process(seed: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "sitegen", "build", "--verbose", "--content",
+                               str(project / "content"), "--templates", str(project / "templates"),
+                               "--out", str(project / "site")], check=True, capture_output=True, text=True,
+                              env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"})
+        return done.stdout
+
+    build_in_a_new_process("1")
+    assert " 0 computed." in build_in_a_new_process("2")
+
+
 def test_deleting_the_cache_changes_nothing_in_the_output(project):
     build(project, "site")
     shutil.rmtree(project / ".sitegen-cache")
@@ -109,92 +163,37 @@ def test_deleting_the_cache_changes_nothing_in_the_output(project):
     assert tree(project / "again") == tree(project / "site")
 
 
-def test_a_corrupted_cache_is_ignored_and_rebuilt(project):
+def test_a_damaged_memo_is_ignored_and_filled_again(project):
     build(project, "site")
-    entries = sorted((project / ".sitegen-cache").glob("*.pickle"))
-    assert entries, "the build cached nothing"
-    for entry in entries:
-        entry.write_bytes(b"\x80\x05 not a pickle")
+    database = project / ".sitegen-cache" / "memo.sqlite"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM memo").fetchone()[0] > 10
+        connection.execute("UPDATE memo SET value = x'7a00ff'")  # every entry damaged
     build(project, "again")
     assert tree(project / "again") == tree(project / "site")
-    assert all(entry.read_bytes() != b"\x80\x05 not a pickle" for entry in (project / ".sitegen-cache").glob("*.pickle"))
+    database.write_bytes(b"not a database at all")
+    build(project, "third")
+    assert tree(project / "third") == tree(project / "site")
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM memo").fetchone()[0] > 10
 
 
-def test_a_damaged_compiled_template_is_compiled_again(project):
-    import pickle
-
-    build(project, "site")
-    compiled = sorted((project / ".sitegen-cache").glob("template-*.pickle"))
-    assert compiled, "no compiled template was cached"
-    for entry in compiled:  # a readable entry whose bytecode is garbage
-        entry.write_bytes(pickle.dumps(b"j2 garbage"))
-    build(project, "again")
-    assert tree(project / "again") == tree(project / "site")
-
-
-def test_a_rebuild_with_nothing_changed_stops_before_loading_what_a_build_needs(project):
-    build(project, "site")
-    program = (
-        "import sys\nfrom sitegen.cli import main\n"
-        f"code = main(['build', '--content', {str(project / 'content')!r}, '--templates', {str(project / 'templates')!r},"
-        f" '--out', {str(project / 'site')!r}])\n"
-        "print(code, sorted(m for m in ('jinja2', 'markdown', 'sklearn', 'lunr', 'yaml', 'importlib.metadata')"
-        " if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
-    assert "nothing changed since the last build" in done.stdout
-    assert done.stdout.strip().endswith("0 []")
-
-
-def test_a_template_edit_reuses_the_pages_markdown_and_a_content_edit_makes_it_again(project):
-    def pages_entry() -> tuple[str, int]:
-        (entry,) = (project / ".sitegen-cache").glob("pages-*.pickle")
-        return entry.name, entry.stat().st_mtime_ns
-
-    def build_in_a_new_process() -> None:  # another hash seed: the key must not depend on it
-        subprocess.run([sys.executable, "-m", "sitegen", "build", "--content", str(project / "content"),
-                        "--templates", str(project / "templates"), "--out", str(project / "site")],
-                       check=True, capture_output=True)
-
-    build_in_a_new_process()
-    first = pages_entry()
-    edit(project / "templates" / "base.html", "</footer>", "<p>Edited.</p></footer>")
-    build_in_a_new_process()
-    assert pages_entry() == first, "the pages' Markdown was made again for a template edit"
-    edit(project / "content" / "curation" / "attention.yaml", "Read it *first*.", "Read it *second*.")
-    build_in_a_new_process()
-    assert pages_entry()[0] != first[0]
-    page = project / "site" / "papers" / "alpha-attention-is-enough" / "index.html"
-    assert "Read it <em>second</em>." in page.read_text(encoding="utf-8")
-
-
-def test_the_library_versions_in_the_fingerprint_are_the_installed_ones():
-    from importlib import metadata
-
-    from sitegen.fingerprint import LIBRARIES, installed_versions
-
-    assert installed_versions(LIBRARIES) == [f"{library} {metadata.version(library)}" for library in LIBRARIES]
-    assert installed_versions(["no-such-library"]) == ["no-such-library absent"]
-
-
-def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, capsys, monkeypatch):
+def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, monkeypatch):
     # `sitegen serve` rebuilds on each edit; a curator may save again while a build runs.
-    import sitegen.build
+    import sitegen.pipeline
 
     settings = project / "content" / "site.yaml"
-    read_site = sitegen.build.read_site
+    read_site = sitegen.pipeline.read_site
 
     def read_then_edit(*args, **kwargs):
         found = read_site(*args, **kwargs)
         settings.write_text(settings.read_text(encoding="utf-8").replace("title:", "title: Renamed", 1), "utf-8")
         return found
 
-    monkeypatch.setattr(sitegen.build, "read_site", read_then_edit)
+    monkeypatch.setattr(sitegen.pipeline, "read_site", read_then_edit)
     build(project, "site")
-    monkeypatch.setattr(sitegen.build, "read_site", read_site)
-    capsys.readouterr()
+    monkeypatch.setattr(sitegen.pipeline, "read_site", read_site)
     build(project, "site")
-    assert "nothing changed" not in capsys.readouterr().out
     assert "<title>Renamed" in (project / "site" / "index.html").read_text(encoding="utf-8")
 
 
@@ -209,7 +208,7 @@ def test_an_output_file_changed_or_removed_by_hand_is_rebuilt(project, capsys):
     assert tree(project / "site") == expected
 
 
-def test_the_warnings_of_the_last_build_are_repeated_when_nothing_changed(project, capsys):
+def test_the_warnings_are_repeated_when_nothing_changed(project, capsys):
     (project / "content" / "tags.yaml").write_text(
         (project / "content" / "tags.yaml").read_text(encoding="utf-8") + "  lonely: A tag no paper carries.\n",
         encoding="utf-8")
@@ -219,19 +218,14 @@ def test_the_warnings_of_the_last_build_are_repeated_when_nothing_changed(projec
     assert "lonely" in first and capsys.readouterr().err == first
 
 
-def test_the_records_of_output_folders_that_are_gone_are_forgotten(project, capsys):
+def test_the_records_of_output_folders_that_are_gone_are_forgotten(project):
     # `sitegen serve` builds into a temporary folder per session: its record must not stay.
+    outputs = project / ".sitegen-cache" / "outputs"
     build(project, "site")
     build(project, "elsewhere")
-    assert len(list((project / ".sitegen-cache").glob("build-*.json"))) == 2
+    assert len(list(outputs.glob("*.json"))) == 2
     shutil.rmtree(project / "elsewhere")
-    (project / ".sitegen-cache" / "build-0123456789abcdef.json").write_text('{"format": 1}')  # an older format
-    capsys.readouterr()
+    edit(project / "content" / "site.yaml", "Test Reading List", "Another Reading List")
     build(project, "site")
-    assert ", 0 written)" in capsys.readouterr().out, "a build with nothing to do records nothing"
-    (project / "content" / "site.yaml").write_text((project / "content" / "site.yaml").read_text() + "\n")
-    build(project, "site")
-    assert len(list((project / ".sitegen-cache").glob("build-*.json"))) == 1
-    capsys.readouterr()
-    build(project, "site")
-    assert ", 0 written)" in capsys.readouterr().out, "the record kept still says nothing changed"
+    assert len(list(outputs.glob("*.json"))) == 1
+    assert len(list(outputs.glob("*.back"))) <= 1

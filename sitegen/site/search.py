@@ -19,7 +19,6 @@ to three decimals; packing makes the head index about a third of its gzipped siz
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -28,13 +27,12 @@ from itertools import chain
 from operator import sub
 from typing import Any
 
-from sitegen.cache import Cache, content_hash
 from sitegen.model import Site
 
 HEAD_ROUTE = "search/head.json"
 FULL_ROUTE = "search/full.json"
 PACK_FORMAT = 1
-LUNR_VERSION = "2.3.9"  # the lunr.js whose Index.load reads the packed index
+LUNR_VERSION = "2.3.9"  # the lunr.js whose Index.load reads the packed index: package.json pins it
 # Field name and boost, in the order results are worth: a title match beats an abstract match.
 FIELDS: tuple[tuple[str, int], ...] = (("title", 10), ("tags", 4), ("themes", 2), ("abstract", 1))
 HEAD_FIELDS = tuple(field for field in FIELDS if field[0] != "abstract")
@@ -109,99 +107,23 @@ def _plain(text: str) -> str:
 FIELD_NAMES = tuple(name for name, _ in FIELDS)  # HEAD_FIELDS come first
 
 
-@dataclass(frozen=True)
-class Counted:
-    """Search documents and their terms ([field][doc] -> terms, FIELD_NAMES order)."""
-
-    documents: tuple[SearchDocument, ...]
-    terms: list[list[tuple[str, ...]]]
-
-
-def field_terms(
-    documents: Sequence[SearchDocument], earlier: Counted | None = None, terms_of: TokenTerms | None = None
-) -> list[list[tuple[str, ...]]]:
+def field_terms(documents: Sequence[SearchDocument]) -> list[list[tuple[str, ...]]]:
     """Run each field of each document through lunr's pipeline; return [field][doc] -> terms.
 
     A term comes once per occurrence: its count is what lunr's Builder.add keeps. The
     pipeline (trimmer, stop word filter, stemmer) treats each token alone, so each distinct
-    token is run through it once (`terms_of`). Fields whose text is as in `earlier` (counted
-    ahead, see `count_ahead`) keep their terms. A tuple of shared strings costs a fifth of a
-    dict.
+    token goes through it once.
     """
-    terms_of = TokenTerms() if terms_of is None else terms_of
-    if earlier is not None and [d.id for d in earlier.documents] != [d.id for d in documents]:
-        earlier = None  # other documents: nothing to keep
-    found: list[list[tuple[str, ...]]] = [[] for _ in FIELD_NAMES]
-    for index, document in enumerate(documents):
-        for position, name in enumerate(FIELD_NAMES):
-            text = getattr(document, name)
-            if earlier is not None and getattr(earlier.documents[index], name) == text:
-                found[position].append(earlier.terms[position][index])
-            else:
-                found[position].append(tuple(chain.from_iterable(map(terms_of.__getitem__, tokens(text)))))
-    return found
+    return [[tuple(chain.from_iterable(map(token_terms, tokens(getattr(document, name))))) for document in documents]
+            for name in FIELD_NAMES]
 
 
-def count_ahead(site: Site, terms_of: TokenTerms | None = None) -> Counted:
-    """Count the terms before the machine's theme suggestions are known (a build does while it
-    waits for them); only the themes of uncurated papers are left to count afterwards."""
-    documents = search_documents(site)
-    return Counted(documents, field_terms(documents, terms_of=terms_of))
+@functools.lru_cache(maxsize=500_000)
+def token_terms(token: str) -> tuple[str, ...]:
+    """Return what lunr's default pipeline makes of one token (the stemmer is pure Python)."""
+    from lunr.token import Token
 
-
-class TokenTerms(dict[str, tuple[str, ...]]):
-    """What lunr's default pipeline makes of each token, run once per distinct token.
-
-    The pipeline's stemmer is pure Python: at 550 papers it is 0.13 s of the 0.17 s spent
-    counting the terms. A build keeps what it worked out in `cache` (`remember_token_terms`),
-    and the next one reads it back at the first token asked for (`read_kept`): a build that
-    counts no term (its search files cached) never reads it.
-    """
-
-    def __init__(self, cache: Cache | None = None) -> None:
-        super().__init__()
-        self._kept_in = cache
-        self.loaded = 0  # how many came from the cache
-
-    def read_kept(self) -> None:
-        """Add the tokens' terms the cache keeps from earlier builds (none with `--fresh`)."""
-        cache, self._kept_in = self._kept_in, None
-        known = cache.load("token-terms", _token_terms_key()) if cache is not None else None
-        if isinstance(known, str):
-            for line in known.splitlines():
-                token, _, terms = line.partition("\t")
-                self[token] = tuple(terms.split(" ")) if terms else ()
-        self.loaded = len(self)
-
-    def __missing__(self, token: str) -> tuple[str, ...]:
-        if self._kept_in is not None:
-            self.read_kept()
-            if token in self:
-                return self[token]
-        from lunr.token import Token
-
-        terms = self[token] = tuple(str(term) for term in _pipeline().run([Token(token)]))
-        return terms
-
-
-def _token_terms_key() -> str:
-    from sitegen.fingerprint import installed_versions
-
-    return content_hash("lunr terms of tokens", *installed_versions(["lunr"]))
-
-
-def remember_token_terms(cache: Cache, terms_of: TokenTerms) -> None:
-    """Keep the tokens' terms for the next build, when this one worked out new ones.
-
-    Tokens of papers since removed stay until a build without the cache (`--fresh`).
-
-    Kept as one text, a line per token ("token<TAB>term term"; a token never holds a space,
-    nor does a term): pickling the dict itself would memoize each of its strings and tuples
-    (a million objects at 100,000 papers).
-    """
-    if len(terms_of) > terms_of.loaded:
-        text = "\n".join(f"{token}\t{' '.join(terms)}" for token, terms in sorted(terms_of.items()))
-        cache.store("token-terms", _token_terms_key(), text)
+    return tuple(str(term) for term in _pipeline().run([Token(token)]))
 
 
 @functools.cache
@@ -255,12 +177,13 @@ def packed_id(paper_id: str, title: str) -> str | int:
     return paper_id
 
 
-def head_json(site: Site, documents: Sequence[SearchDocument], found: Sequence[Sequence[tuple[str, ...]]]) -> dict[str, object]:
+def head_json(themes: Sequence[tuple[str, str]], documents: Sequence[SearchDocument],
+              found: Sequence[Sequence[tuple[str, ...]]]) -> dict[str, object]:
     """Return the first stage: the store of results and the index of titles, tags and themes."""
-    theme_numbers = {theme.slug: index for index, theme in enumerate(site.curation.themes)}
+    theme_numbers = {slug: index for index, (slug, _) in enumerate(themes)}
     return {
         "format": PACK_FORMAT,
-        "themes": [[theme.slug, theme.title] for theme in site.curation.themes],
+        "themes": [[slug, title] for slug, title in themes],
         "papers": [
             [packed_id(document.id, document.title), document.title, document.published,
              theme_numbers.get(document.theme, -1)]
@@ -284,21 +207,7 @@ def dumps(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def search_files(
-    site: Site, cache: Cache | None = None, earlier: Counted | None = None, terms_of: TokenTerms | None = None
-) -> dict[str, bytes]:
-    """Return the two search files, reusing the cached ones when no search document changed."""
-    cache = cache or Cache(None)
-    documents = search_documents(site)
-    themes = [[theme.slug, theme.title] for theme in site.curation.themes]
-    digest = hashlib.sha256()  # one document at a time: their JSON together is as large as the abstracts
-    for document in documents:
-        digest.update(dumps(list(vars(document).values())))  # a JSON array ends itself: no separator needed
-    key = content_hash(digest.hexdigest(), dumps(themes))
-    files = cache.load("search", key)
-    if isinstance(files, dict) and set(files) == {HEAD_ROUTE, FULL_ROUTE}:
-        return files
-    found = field_terms(documents, earlier, terms_of)
-    files = {HEAD_ROUTE: dumps(head_json(site, documents, found)), FULL_ROUTE: dumps(full_json(documents, found))}
-    cache.store("search", key, files)
-    return files
+def search_files(documents: tuple[SearchDocument, ...], themes: tuple[tuple[str, str], ...]) -> dict[str, bytes]:
+    """Return the two search files of the documents; `themes` are (slug, title) in reading order."""
+    found = field_terms(documents)
+    return {HEAD_ROUTE: dumps(head_json(themes, documents, found)), FULL_ROUTE: dumps(full_json(documents, found))}

@@ -13,6 +13,9 @@ built from what is valid; the caller decides whether errors stop it.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,11 +23,12 @@ from pathlib import Path
 
 import yaml
 
-from sitegen.catalog import slugify
 from sitegen.errors import Problem, Severity
 from sitegen.model import Catalog, Curation, Paper, PaperNotes, Placement, Tag, Theme
 from sitegen.project import display
-from sitegen.yamlfile import bool_of, describe, did_you_mean, problem, read_yaml, text_of, where
+from sitegen.read.catalog import slugify
+from sitegen.read.files import Files
+from sitegen.read.yamlfile import bool_of, closest, describe, did_you_mean, problem, text_of, where
 
 THEMES_FILE = "themes.yaml"
 TAGS_FILE = "tags.yaml"
@@ -41,20 +45,22 @@ ENTRY_KEYS = ("id", "start_here", "tags", "note", "arxiv")
 PAPERS_HINT = "find ids with 'sitegen papers --json' or at the end of a paper page's address"
 
 
-def load_curation(content: Path, catalog: Catalog) -> tuple[Curation, list[Problem]]:
+def load_curation(files: Files, catalog: Catalog) -> tuple[Curation, list[Problem]]:
     """Read and check the curation of a content folder; return it with every problem found.
 
     A content folder with no curation at all (no themes.yaml, tags.yaml or curation/) is an
     uncurated reading list, not a mistake.
     """
+    content = files.project.content
     themes_path, tags_path = content / THEMES_FILE, content / TAGS_FILE
     folder = content / CURATION_FOLDER
     if not (themes_path.exists() or tags_path.exists() or folder.exists()):
         return Curation(), []
     problems: list[Problem] = []
-    themes, theme_slugs = read_themes(themes_path, problems)
-    tags, tag_slugs = read_tags(tags_path, problems)
-    reader = PlacementReader(themes=theme_slugs, vocabulary=tag_slugs, papers=catalog.papers, problems=problems)
+    themes, theme_slugs = read_themes(files, themes_path, problems)
+    tags, tag_slugs = read_tags(files, tags_path, problems)
+    reader = PlacementReader(files=files, themes=theme_slugs, vocabulary=tag_slugs, papers=catalog.papers,
+                             problems=problems)
     for path in curation_files(folder, [theme.slug for theme, _ in themes], problems):
         reader.read_file(path)
     if not any(problem.is_error for problem in problems):
@@ -147,15 +153,16 @@ class Checker:
         return list(node.value)
 
 
-def read_document(path: Path, problems: list[Problem], key: str, what: str) -> tuple[Checker, yaml.Node | None]:
+def read_document(files: Files, path: Path, problems: list[Problem], key: str,
+                  what: str) -> tuple[Checker, yaml.Node | None]:
     """Read a file whose only key is `key`; return its checker and the value of that key."""
     name = display(path)
     checker = Checker(name, problems)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         problems.append(Problem(name, 0, 0, f"the {what} file is missing",
                                 f"create it with a '{key}:' key; see CONTRIBUTING.md"))
         return checker, None
-    document, found = read_yaml(path, name)
+    document, found = files.yaml(path)
     problems.extend(found)
     if document is None:
         return checker, None
@@ -166,13 +173,13 @@ def read_document(path: Path, problems: list[Problem], key: str, what: str) -> t
 Known = dict[str, yaml.Node] | None  # slugs defined in a file; None when it could not be read
 
 
-def read_themes(path: Path, problems: list[Problem]) -> tuple[list[tuple[Theme, yaml.Node]], Known]:
+def read_themes(files: Files, path: Path, problems: list[Problem]) -> tuple[list[tuple[Theme, yaml.Node]], Known]:
     """Read content/themes.yaml: each valid theme with its node, and every slug it defines.
 
     A theme with a mistake in its title still defines its slug, so that its curation file is
     not reported as well: one mistake, one message.
     """
-    check, node = read_document(path, problems, "themes", "themes")
+    check, node = read_document(files, path, problems, "themes", "themes")
     if node is None:
         return [], None
     themes: list[tuple[Theme, yaml.Node]] = []
@@ -202,9 +209,9 @@ def read_themes(path: Path, problems: list[Problem]) -> tuple[list[tuple[Theme, 
     return themes, seen
 
 
-def read_tags(path: Path, problems: list[Problem]) -> tuple[list[tuple[Tag, yaml.Node]], Known]:
+def read_tags(files: Files, path: Path, problems: list[Problem]) -> tuple[list[tuple[Tag, yaml.Node]], Known]:
     """Read content/tags.yaml: each valid tag with its key's node, and every tag it defines."""
-    check, node = read_document(path, problems, "tags", "tag vocabulary")
+    check, node = read_document(files, path, problems, "tags", "tag vocabulary")
     if node is None:
         return [], None
     if not isinstance(node, yaml.MappingNode):
@@ -233,6 +240,7 @@ def read_tags(path: Path, problems: list[Problem]) -> tuple[list[tuple[Tag, yaml
 class PlacementReader:
     """Reads the curation files one by one, checking each entry against everything known."""
 
+    files: Files
     themes: Known
     vocabulary: Known
     papers: tuple[Paper, ...]
@@ -248,7 +256,7 @@ class PlacementReader:
         self.ids = {paper.id for paper in self.papers}
 
     def read_file(self, path: Path) -> None:
-        check, node = read_document(path, self.problems, "papers", "curation")
+        check, node = read_document(self.files, path, self.problems, "papers", "curation")
         theme = path.stem
         known_theme = self.themes is None or theme in self.themes
         if self.themes is not None and not known_theme:
@@ -316,16 +324,29 @@ class PlacementReader:
 
     def similar_papers(self, given: str) -> list[str]:
         """Return ids close to what a curator typed: a mistyped id, a pasted title, a prefix."""
-        import difflib
-
         slug = slugify(given)
         if slug in self.ids:
             return [slug]
-        found = [pid for pid in sorted(self.ids) if len(slug) >= 12 and (pid.startswith(slug) or slug.startswith(pid))]
-        found += difflib.get_close_matches(slug, sorted(self.ids), n=3, cutoff=0.6)
-        titles = {" ".join(paper.title.casefold().split()): paper.id for paper in self.papers}
-        found += [titles[t] for t in difflib.get_close_matches(" ".join(given.casefold().split()), sorted(titles), n=3, cutoff=0.6)]
+        found = self._prefixes(slug) if len(slug) >= 12 else []
+        found += closest(slug, self._sorted_ids)
+        titles = self._titles
+        found += [titles[title] for title in closest(" ".join(given.casefold().split()), list(titles))]
         return list(dict.fromkeys(found))[:3]
+
+    def _prefixes(self, slug: str) -> list[str]:
+        """Return the ids that start with the slug (a title cut short) or that the slug starts with."""
+        start = bisect.bisect_left(self._sorted_ids, slug)
+        longer = itertools.takewhile(lambda pid: pid.startswith(slug), itertools.islice(self._sorted_ids, start, None))
+        shorter = [slug[:cut] for cut in range(1, len(slug)) if slug[:cut] in self.ids]
+        return sorted([*itertools.islice(longer, 3), *shorter])
+
+    @functools.cached_property
+    def _sorted_ids(self) -> list[str]:
+        return sorted(self.ids)
+
+    @functools.cached_property
+    def _titles(self) -> dict[str, str]:
+        return {" ".join(paper.title.casefold().split()): paper.id for paper in self.papers}
 
     def tags(self, check: Checker, node: yaml.Node) -> list[str]:
         tags: list[str] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
@@ -11,8 +10,9 @@ import yaml
 from sitegen.errors import Problem, SitegenError
 from sitegen.model import SiteConfig
 from sitegen.project import display
-from sitegen.urls import Urls
-from sitegen.yamlfile import read_yaml, where
+from sitegen.read.files import Files
+from sitegen.read.yamlfile import where
+from sitegen.site.urls import Urls
 
 SITE_FILE = "site.yaml"
 REQUIRED = ("title", "description", "author", "base_url", "repository")
@@ -29,21 +29,21 @@ DEFAULT_CONFIG = SiteConfig(
 )
 
 
-def load_config(content: Path, base_url: str | None = None) -> SiteConfig:
+def load_config(files: Files, base_url: str | None = None) -> SiteConfig:
     """Read content/site.yaml; raise SitegenError with every problem found in it at once.
 
     `base_url`, when given (from --base-url), replaces the file's base_url.
     """
-    path = content / SITE_FILE
+    path = files.project.content / SITE_FILE
     name = display(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         # A content folder without settings (a test fixture, a fresh fork) still builds.
         config = DEFAULT_CONFIG
         if base_url is not None:
             Urls.from_base_url(base_url, where="--base-url")
             config = replace(config, base_url=base_url)
         return config
-    document, problems = read_yaml(path, name)
+    document, problems = files.yaml(path)
     if document is None or problems:
         raise SitegenError(problems)
     return config_from_node(document.root, name, base_url)

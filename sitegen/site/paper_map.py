@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from sitegen.model import Site
-from sitegen.urls import paper_route, theme_route
+from sitegen.site.urls import paper_route, theme_route
 
 WIDTH, HEIGHT, MARGIN = 1000, 720, 12
 NO_THEME = "#7a7f87"

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 
 from sitegen.model import Paper, Site
-from sitegen.pages import added_order
-from sitegen.papers_json import encode_papers
-from sitegen.urls import paper_route
+from sitegen.site.pages import added_order
+from sitegen.site.papers_json import encode_papers
+from sitegen.site.urls import paper_route
 
 Link = Callable[[str], str]
 
@@ -34,7 +34,7 @@ def atom_date(paper: Paper) -> str | None:
 def feed_xml(site: Site, absolute: Link) -> bytes:
     """Return the Atom feed (RFC 4287) of the most recently added papers, newest first.
 
-    "Added" is the papers' position in the listings (sitegen.pages.added_order). An entry's
+    "Added" is the papers' position in the listings (sitegen.site.pages.added_order). An entry's
     <updated> is its paper's date when known; else the newest known date of the feed, so the
     feed never depends on the clock.
     """

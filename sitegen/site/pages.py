@@ -3,30 +3,35 @@
 Every string from the listings or the YAML enters a Markdown document through `md_text`
 (or `html_text` inside a raw HTML block), so it reads as text; curator Markdown (theme
 descriptions, notes, free pages) is kept as Markdown and sanitized with the rest when the
-document is rendered (sitegen.markup.to_html).
+document is rendered (sitegen.site.markup.to_html).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import quote_plus
 
-from sitegen.markup import html_text, md_link, md_text
 from sitegen.model import Paper, Site, Theme
-from sitegen.paper_map import PaperMap, paper_map
-from sitegen.urls import paper_route, tag_route, theme_route
+from sitegen.site.markup import html_text, md_link, md_text
+from sitegen.site.paper_map import PaperMap, paper_map
+from sitegen.site.urls import paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
 
 EXCERPT_LENGTH = 240
 RECENT_COUNT = 10
 MAP_ROUTE = "map/"
-# A theme page's entry for a paper (abstract included) is about ten times a tag page's line.
-THEME_ENTRY_WEIGHT = 10
+# The header's navigation: (text, route, section); Map appears when the site has its page.
+NAV = (
+    ("Themes", "", "home"),
+    ("Tags", "tags/", "tags"),
+    ("All papers", "papers/", "papers"),
+    ("Map", MAP_ROUTE, "map"),
+    ("About", "about/", "about"),
+)
 # A theme page lists an uncurated paper when the classifier's best theme for it is this one
 # with at least this probability (right about 85% of the time in cross-validation).
 THEME_PAGE_CONFIDENCE = 0.3
@@ -57,7 +62,7 @@ class PaperExtras:
     id: str
     neighbours: tuple[Neighbours, ...]
     citation: str
-    related: tuple[NavLink, ...] = ()  # from machine learning, added by add_learning
+    related: tuple[NavLink, ...] = ()  # from machine learning
     suggested_themes: tuple[Suggested, ...] = ()
 
 
@@ -110,6 +115,7 @@ class Page:
     rows: tuple[PaperRow, ...] = ()
     theme: ThemeExtras | None = None
     map: PaperMap | None = None
+    count: int = 0  # the papers a page is about, where it says how many
 
     @property
     def markdown_path(self) -> str:
@@ -261,80 +267,38 @@ def _repository_url(repository: str, view: str, branch: str, content_path: str) 
     return f"{repository}/{view}/{branch}/content/{content_path}"
 
 
-def build_pages(site: Site, link: Link, absolute: Link, has_map: bool = False) -> tuple[Page, ...]:
-    """Return every HTML page of the site, in route order."""
-    return add_learning(text_pages(site, link, absolute), site, has_map)
+def navigation(with_map: bool) -> tuple[tuple[str, str, str], ...]:
+    return tuple(item for item in NAV if item[1] != MAP_ROUTE or with_map)
 
 
-def text_pages(site: Site, link: Link, absolute: Link) -> tuple[Page, ...]:
-    """Return every page without what machine learning adds; no page's Markdown depends on it.
+def make_pages(site: Site, link: Link, absolute: Link, with_map: bool = False) -> tuple[Page, ...]:
+    """Return every HTML page of the site, in route order, each made once with all it shows.
 
-    So the build converts the Markdown while the models are fitted, and `add_learning` then
-    fills in the machine's suggestions around the bodies.
-    """
-    return tuple(make() for _, make in page_makers(site, link, absolute))
-
-
-def page_makers(
-    site: Site, link: Link, absolute: Link, longest_first: bool = False
-) -> list[tuple[str, Callable[[], Page]]]:
-    """Return every page as (route, how to make it), in route order (see `text_pages`).
-
-    A page is made only when asked for: a build hands the Markdown of a few pages at a time
-    to its workers and never holds every page's Markdown at once. With `longest_first`, the
-    theme and tag pages come first, those listing the most papers first (then route order):
-    the build converts them while it holds little else, and its workers do not end on one
-    long document while the others wait.
+    `with_map` adds the map page, when the templates have one and learning placed the papers.
     """
     structure = Structure.of(site)
-    makers: list[tuple[str, Callable[[], Page]]] = [("", functools.partial(home_page, site, structure, link))]
-    makers += [(theme_route(theme.slug), functools.partial(theme_page, site, structure, theme, link))
-               for theme in structure.themes]
-    makers += [(paper_route(paper.id), functools.partial(paper_page, site, structure, paper, link, absolute))
-               for paper in site.catalog.papers]
-    makers.append(("tags/", functools.partial(tags_page, site, structure, link)))
-    makers += [(tag_route(tag.slug), functools.partial(tag_page, site, structure, tag.slug, tag.description, link))
-               for tag in site.curation.tags]
-    makers.append(("papers/", functools.partial(all_papers_page, site, structure)))
-    makers += [(f"{page.slug}/", functools.partial(free_page, page.slug, page.title, page.markdown))
-               for page in site.pages]
-    makers.append(("search/", functools.partial(search_page, site)))
-    makers.append(("404.html", not_found_page))
-    makers.sort(key=lambda maker: maker[0])
-    if longest_first:
-        listed = {theme_route(slug): THEME_ENTRY_WEIGHT * len(entries) for slug, entries in structure.theme_papers.items()}
-        listed |= {tag_route(slug): len(papers) for slug, papers in structure.tag_papers.items()}
-        makers.sort(key=lambda maker: -listed.get(maker[0], 0))  # a stable sort: route order otherwise
-    return makers
+    pages = [home_page(site, structure, link)]
+    pages += [theme_page(site, structure, theme, link) for theme in structure.themes]
+    pages += [paper_page(site, structure, paper, link, absolute) for paper in site.catalog.papers]
+    pages.append(tags_page(site, structure, link))
+    pages += [tag_page(site, structure, tag.slug, tag.description, link) for tag in site.curation.tags]
+    pages.append(all_papers_page(site, structure))
+    pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
+    pages.append(search_page(site))
+    pages.append(not_found_page())
+    if with_map and (the_map := map_page(site)) is not None:
+        pages.append(the_map)
+    return tuple(sorted(pages, key=lambda page: page.route))
 
 
 def search_page(site: Site) -> Page:
     return Page(route="search/", template="search.html", title="Search", section="search",
-                description=f"Search the papers of {site.config.title}.")
+                description=f"Search the papers of {site.config.title}.", count=len(site.catalog.papers))
 
 
 def not_found_page() -> Page:
     return Page(route="404.html", template="404.html", title="Page not found", section="",
                 description="This page does not exist.")
-
-
-def add_learning(pages: tuple[Page, ...], site: Site, has_map: bool = False) -> tuple[Page, ...]:
-    """Return the pages with the machine's suggestions: related papers, suggested themes and
-    papers, keywords, and the map page (when the templates have one)."""
-    if site.learning is None:
-        return pages
-    structure = Structure.of(site)
-    themes = {theme_route(theme.slug): theme for theme in structure.themes}
-    found = []
-    for page in pages:
-        if page.paper is not None:
-            page = dataclasses.replace(page, paper=learned_paper_extras(site, structure, page.paper))
-        elif page.route in themes and page.template == "theme.html":
-            page = dataclasses.replace(page, theme=theme_extras(site, structure, themes[page.route]))
-        found.append(page)
-    if has_map and (the_map := map_page(site)) is not None:
-        found.append(the_map)
-    return tuple(sorted(found, key=lambda page: page.route))
 
 
 def map_page(site: Site) -> Page | None:
@@ -347,24 +311,21 @@ def map_page(site: Site) -> Page | None:
                 map=found_map)
 
 
-def learned_paper_extras(site: Site, structure: Structure, extras: PaperExtras) -> PaperExtras:
-    """Return a paper page's extras with what machine learning adds: related papers, suggested themes."""
-    learning = site.learning
-    if learning is None:
-        return extras
-    return dataclasses.replace(
-        extras,
-        related=tuple(
-            NavLink(structure.papers[other].title, paper_route(other))
-            for other in learning.related_to(extras.id)
-            if other in structure.papers
-        ),
-        suggested_themes=tuple(
-            Suggested(theme.title, theme_route(theme.slug), confidence)
-            for slug, confidence in learning.themes_suggested_for(extras.id)
-            if (theme := structure.theme(slug)) is not None
-        ),
-    )
+def related_links(site: Site, structure: Structure, paper_id: str) -> tuple[NavLink, ...]:
+    """Return the papers machine learning finds most like this one."""
+    if site.learning is None:
+        return ()
+    return tuple(NavLink(structure.papers[other].title, paper_route(other))
+                 for other in site.learning.related_to(paper_id) if other in structure.papers)
+
+
+def suggested_themes(site: Site, structure: Structure, paper_id: str) -> tuple[Suggested, ...]:
+    """Return the themes the classifier suggests for an uncurated paper."""
+    if site.learning is None:
+        return ()
+    return tuple(Suggested(theme.title, theme_route(theme.slug), confidence)
+                 for slug, confidence in site.learning.themes_suggested_for(paper_id)
+                 if (theme := structure.theme(slug)) is not None)
 
 
 def home_page(site: Site, structure: Structure, link: Link) -> Page:
@@ -432,7 +393,7 @@ def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Pa
             lines += paper_entry(paper, site, link, "###")
     return Page(route=theme_route(theme.slug), template="theme.html", title=theme.title, section="themes",
                 description=first_paragraph(theme.description)[:300], markdown="\n".join(lines),
-                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"))
+                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"), theme=theme_extras(site, structure, theme))
 
 
 def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras | None:
@@ -518,6 +479,8 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         id=paper.id,
         neighbours=neighbours(structure, paper),
         citation=citation(paper, notes.arxiv, absolute(paper_route(paper.id))),
+        related=related_links(site, structure, paper.id),
+        suggested_themes=suggested_themes(site, structure, paper.id),
     )
     curated_in = theme_slugs[0] if theme_slugs else None
     return Page(

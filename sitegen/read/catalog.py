@@ -7,12 +7,12 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from sitegen.errors import Problem, Severity, SitegenError
-from sitegen.listings import read_listing
 from sitegen.model import Catalog, Entry, Link, Paper
+from sitegen.read.files import Files
 
 MAX_ID_LENGTH = 80
 CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
@@ -32,24 +32,23 @@ GREEK_NAMES = {
 }  # fmt: skip
 
 
-def load_catalog(paths: Sequence[Path], display: dict[Path, str] | None = None) -> tuple[Catalog, list[Problem]]:
+def load_catalog(files: Files, paths: Sequence[Path]) -> tuple[Catalog, list[Problem]]:
     """Read every listing and merge them; raise SitegenError with all unreadable listings."""
     entries: list[Entry] = []
     per_source: list[tuple[str, int]] = []
     failures: list[Problem] = []
     for path in paths:
-        name = (display or {}).get(path, str(path))
         try:
-            found = read_listing(path, name)
+            found = files.listing(path)
         except SitegenError as error:
             failures.extend(error.problems)
             continue
         entries.extend(found)
-        per_source.append((name, len(found)))
+        per_source.append((files.project.relative(path), len(found)))
     if failures:
         raise SitegenError(failures)
     papers, warnings = merge_entries(entries)
-    return Catalog(papers=papers, entries_per_source=tuple(per_source)), warnings
+    return Catalog(papers=papers, entries_per_source=tuple(per_source)), files.shown(warnings)
 
 
 def merge_entries(entries: Iterable[Entry]) -> tuple[tuple[Paper, ...], list[Problem]]:
@@ -89,17 +88,32 @@ def slugify(text: str) -> str:
 
 
 def assign_ids(groups: dict[str, list[Entry]]) -> dict[str, str]:
-    """Give each normalised title an id; depends only on the set of titles, never their order."""
-    wanted = {key: _short_slug(key) for key in groups}
-    taken = Counter(wanted.values())
-    ids = {}
-    for key, slug in wanted.items():
-        if not slug or taken[slug] > 1:
-            # Two titles that differ only in punctuation share a slug: tell them apart by a
-            # hash of the title itself, so neither id depends on which one was read first.
-            digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:6]
-            slug = f"{slug}-{digest}" if slug else f"paper-{digest}"
-        ids[key] = slug
+    """Give each normalised title an id: its slug, cut at a word within 80 characters.
+
+    When slugs collide (long titles alike in their first 80 characters, or titles that differ
+    only in punctuation), the paper first seen in the listings keeps the plain slug and every
+    other gets its slug and a hash of its own title. Listings are named in the order they are
+    added (000_, 001_, ...) and pasted top to bottom, so first seen is first added: a new
+    listing never changes an id that exists, and no id depends on the order files are read in.
+    """
+    by_slug: dict[str, list[str]] = defaultdict(list)
+    for key in groups:
+        by_slug[_short_slug(key)].append(key)
+    first_seen = {key: min((PurePosixPath(e.path).name, e.line) for e in group) for key, group in groups.items()}
+    ids: dict[str, str] = {}
+    taken = {slug for slug in by_slug if slug}
+    for slug, keys in by_slug.items():
+        keys.sort(key=lambda key: (first_seen[key], key))
+        for index, key in enumerate(keys):
+            if slug and index == 0:
+                ids[key] = slug
+                continue
+            digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
+            length = 6
+            while (suffixed := f"{slug or 'paper'}-{digest[:length]}") in taken:
+                length += 2  # a title whose own slug ends in these very characters
+            taken.add(suffixed)
+            ids[key] = suffixed
     return ids
 
 

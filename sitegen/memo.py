@@ -1,0 +1,259 @@
+"""The build's one memo: the result of every expensive step, by a hash of exactly its inputs.
+
+`memo(step, *inputs)` returns `step(*inputs)`, computed once. The key is a SHA-256 of the
+step's name, sitegen's code and the versions of the libraries that shape the output, and
+the inputs themselves (pickled without pickle's memo, so equal values always give equal
+bytes). A value the memo returned is known by its key when it is the input of a later step,
+so a large value (the papers' features, the templates) is never hashed twice.
+
+Results live in memory for as long as the memo does (`sitegen serve` keeps one for all its
+builds), and on disk between processes in one SQLite database in the cache folder. An entry
+no build has used for a while is dropped. The database is safe to delete; one that cannot be
+read or written costs speed, never correctness.
+
+Steps must be pure: their result depends on their inputs alone, and nobody changes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import pickle
+import sqlite3
+import sys
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sitegen import __version__
+
+T = TypeVar("T")
+DATABASE = "memo.sqlite"
+SCHEMA = 1
+KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped
+COMPRESS_FROM = 2048  # bytes of pickle from which a value is stored compressed
+FLUSH_BYTES = 64 << 20  # new entries held before they are written: a large site's pages are not held whole
+# The libraries whose version can change a byte of what the steps make.
+LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "lunr", "scikit-learn", "scipy", "numpy")
+
+
+@functools.cache
+def code_version() -> str:
+    """Return a hash of sitegen's code and of the libraries' versions: any change misses."""
+    digest = hashlib.sha256(f"sitegen {__version__} python {sys.version_info[:2]}\0".encode())
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in LIBRARIES:
+        try:
+            version = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{library} {version}\0".encode())
+    return digest.hexdigest()
+
+
+class Memo:
+    """Memoized steps, in memory and (with a folder) on disk. `Memo(None)` remembers in memory only."""
+
+    def __init__(self, folder: Path | None, read_disk: bool = True, keep: bool = True) -> None:
+        self.folder = folder
+        self.read_disk = read_disk  # False: compute everything again (and store it), as `build --fresh` does
+        self.keep = keep  # keep values in memory for the next build: what `sitegen serve` wants
+        self.hits = 0
+        self.misses = 0
+        self.computed: Counter[str] = Counter()  # steps computed, by name (`module.function`)
+        self._values: dict[str, Any] = {}
+        self._used: set[str] = set()  # keys used by the current build
+        self._origins: dict[int, tuple[Any, str]] = {}  # id of a value returned -> (value, its key)
+        self._pending: dict[str, tuple[str, bytes]] = {}  # new entries: key -> (step, blob)
+        self._pending_bytes = 0
+        self._written: set[str] = set()  # keys written to disk since the last save
+        self._database: sqlite3.Connection | None = None
+        self._generation = 0
+
+    def __call__(self, step: Callable[..., T], *inputs: object) -> T:
+        """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
+        name = f"{step.__module__}.{step.__qualname__}"
+        key = self.key(name, inputs)
+        self._used.add(key)
+        if key in self._values:
+            self.hits += 1
+            return self._known(self._values[key], key)  # type: ignore[no-any-return]
+        stored = self._load(key)
+        if stored is not None:
+            self.hits += 1
+            return self._known(self._remember(key, stored[0]), key)  # type: ignore[no-any-return]
+        self.misses += 1
+        self.computed[name] += 1
+        value = step(*inputs)
+        blob = _pack(value) if self.folder is not None else None
+        if blob is not None:
+            self._pending[key] = (name, blob)
+            self._pending_bytes += len(blob)
+            if self._pending_bytes > FLUSH_BYTES:
+                self._write_pending()
+        return self._known(self._remember(key, value), key)
+
+    def _remember(self, key: str, value: T) -> T:
+        if self.keep:
+            self._values[key] = value
+        return value
+
+    def share(self, value: T) -> T:
+        """Return `value`, hashed once now: steps that take it as an input then hash its digest."""
+        return self._known(value, self.key("shared", (value,)))
+
+    def key(self, name: str, inputs: tuple[object, ...]) -> str:
+        """Return the hash of a step's name and inputs, under this version of the code."""
+        digest = hashlib.sha256(f"{code_version()}\0{name}\0".encode())
+        pickler = pickle.Pickler(_Sink(digest), protocol=5)
+        pickler.fast = True  # without pickle's memo: an object met twice is written twice, so equal values hash equal
+        pickler.dump(tuple(self._known_as(value) for value in inputs))
+        return digest.hexdigest()
+
+    def _known_as(self, value: object) -> object:
+        """Return an input as it is hashed: a value the memo returned (or shared) stands as its key."""
+        if isinstance(value, Memo):
+            return _Known("the memo")  # a step made of steps takes the memo: it is no input of its result
+        found = self._origins.get(id(value))
+        return _Known(found[1]) if found is not None and found[0] is value else value
+
+    def _known(self, value: T, key: str) -> T:
+        if not isinstance(value, (str, bytes, int, float, bool, type(None))):
+            self._origins[id(value)] = (value, key)
+        return value
+
+    def start_build(self) -> None:
+        """Begin a build: values the last build did not use are let go from memory."""
+        self._values = {key: value for key, value in self._values.items() if key in self._used}
+        self._used = set()
+        self._origins = {}
+        self.hits, self.misses = 0, 0
+        self.computed = Counter()
+
+    def save(self) -> None:
+        """Write the new entries to disk, note which were used, and drop the long unused."""
+        if self.folder is None:
+            return
+        written = set(self._written) | set(self._pending)
+        self._write_pending()
+        database = self._open()
+        if database is None:
+            return
+        try:
+            with database:
+                generation = self._generation + 1
+                database.execute("UPDATE state SET generation = ?", (generation,))
+                database.executemany("UPDATE memo SET used = ? WHERE key = ?",
+                                     [(generation, key) for key in self._used | written])
+                database.execute("DELETE FROM memo WHERE used < ?", (generation - KEEP_BUILDS,))
+            self._generation = generation
+        except sqlite3.Error:
+            self._close()
+        self._written = set()
+
+    def _write_pending(self) -> None:
+        pending, self._pending, self._pending_bytes = self._pending, {}, 0
+        database = self._open()
+        if database is None or not pending:
+            return
+        try:
+            with database:
+                database.executemany("INSERT OR REPLACE INTO memo (key, step, value, used) VALUES (?, ?, ?, ?)",
+                                     [(key, step, blob, self._generation) for key, (step, blob) in pending.items()])
+            self._written.update(pending)
+        except sqlite3.Error:
+            self._close()
+
+    def close(self) -> None:
+        self._close()
+
+    def _load(self, key: str) -> tuple[Any] | None:
+        if not self.read_disk or self.folder is None:
+            return None
+        database = self._open()
+        if database is None:
+            return None
+        try:
+            row = database.execute("SELECT value FROM memo WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self._close()
+            return None
+        if row is None:
+            return None
+        try:
+            return (_unpack(row[0]),)
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, computed again and replaced
+            return None
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._database is not None or self.folder is None:
+            return self._database
+        path = self.folder / DATABASE
+        for attempt in range(2):
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                database = sqlite3.connect(path, timeout=30)
+                database.execute("PRAGMA journal_mode = WAL")
+                database.execute("CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, step TEXT NOT NULL, "
+                                 "value BLOB NOT NULL, used INTEGER NOT NULL)")
+                database.execute("CREATE TABLE IF NOT EXISTS state (schema INTEGER, generation INTEGER)")
+                row = database.execute("SELECT schema, generation FROM state").fetchone()
+                if row is None:
+                    database.execute("INSERT INTO state VALUES (?, 0)", (SCHEMA,))
+                    database.commit()
+                    row = (SCHEMA, 0)
+                if row[0] != SCHEMA:
+                    raise sqlite3.DatabaseError("another schema")
+                self._generation = int(row[1])
+                self._database = database
+                return database
+            except sqlite3.DatabaseError:
+                with contextlib.suppress(OSError):  # damaged or of another schema: start afresh
+                    for suffix in ("", "-wal", "-shm"):
+                        path.with_name(DATABASE + suffix).unlink(missing_ok=True)
+            except (sqlite3.Error, OSError):
+                return None
+        return None
+
+    def _close(self) -> None:
+        if self._database is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._database.close()
+            self._database = None
+
+
+class _Sink:
+    """A file-like object that hashes what is written to it."""
+
+    def __init__(self, digest: hashlib._Hash) -> None:
+        self.write = digest.update
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A value the memo knows, in a key: by the key it was returned under."""
+
+    key: str
+
+
+def _pack(value: object) -> bytes | None:
+    """Return a value as stored on disk, or None for one that cannot be (it is kept in memory only)."""
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return None
+    return b"z" + zlib.compress(data, 1) if len(data) >= COMPRESS_FROM else b"p" + data
+
+
+def _unpack(blob: bytes) -> Any:
+    data = zlib.decompress(blob[1:]) if blob[:1] == b"z" else blob[1:]
+    return pickle.load(io.BytesIO(data))

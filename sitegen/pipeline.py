@@ -1,0 +1,139 @@
+"""The build, stage by stage: read → learn → pages → render → write.
+
+Each stage is a pure function of what the stages before it returned; the expensive steps
+inside them go through the memo, so a rebuild redoes only the steps whose inputs changed,
+and the writer touches only the files whose bytes changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from sitegen.errors import Problem, SitegenError
+from sitegen.learn import learn
+from sitegen.memo import Memo
+from sitegen.model import Site
+from sitegen.project import Project, display, refuse_unsafe_output
+from sitegen.read import read_site
+from sitegen.read.files import Files
+from sitegen.render import render_pages
+from sitegen.render.templates import (
+    LUNR_SCRIPT,
+    Layout,
+    Templates,
+    read_assets,
+    read_lunr_script,
+    read_templates,
+)
+from sitegen.site import data_files, make_pages
+from sitegen.site.pages import Page, navigation
+from sitegen.site.urls import Urls, asset_route
+from sitegen.timings import Timings
+from sitegen.write.folder import Output
+
+OUTPUTS = "outputs"  # the folder of the cache where each output folder's record is kept
+
+
+@dataclass(frozen=True)
+class Options:
+    """Where a build writes, and for which address."""
+
+    out: Path
+    base_url: str | None = None
+    markdown: Path | None = None  # also write every page's Markdown document here
+    force: bool = False  # replace an output folder sitegen did not write
+    strict: bool = False  # a warning stops the build as an error does
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build made and changed, for the summary line."""
+
+    pages: int
+    files: int
+    papers: int
+    themes: int
+    tags: int
+    written: int
+    removed: int
+    seconds: float
+    warnings: tuple[Problem, ...]
+    timings: tuple[tuple[str, float], ...] = ()
+    changed: tuple[str, ...] = ()  # the files written or removed
+
+    def summary(self, out: Path) -> str:
+        changes = f"{self.written} written" if self.written != self.files else "all written"
+        if self.removed:
+            changes += f", {self.removed} removed"
+        return (f"Built {self.pages} pages ({self.files} files, {changes}) from {self.papers} papers, "
+                f"{self.themes} themes and {self.tags} tags in {self.seconds:.2f} s into {display(out)}/")
+
+    def timing_table(self) -> str:
+        width = max((len(name) for name, _ in self.timings), default=0)
+        lines = [f"  {name:<{width}}  {seconds:6.3f} s" for name, seconds in self.timings]
+        return "\n".join(["Time per phase:", *lines, f"  {'total':<{width}}  {self.seconds:6.3f} s"])
+
+
+def build(project: Project, options: Options, memo: Memo) -> BuildResult:
+    """Build the whole site into `options.out`; on any error, the published site stays as it was."""
+    started, timings = time.perf_counter(), Timings()
+    check_outputs(project, options)
+    memo.start_build()
+    state = project.cache / OUTPUTS
+    with Output(options.out, state, options.force) as output:  # held for the whole build: one build at a time
+        with timings.phase("read"):
+            site, warnings = read_site(Files(project, memo), options.base_url)
+            if options.strict and warnings:
+                raise SitegenError(warnings)
+            templates = memo.share(read_templates(project.templates))
+            assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
+        with timings.phase("learn"):
+            site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
+        with timings.phase("pages"):
+            pages, files = site_files(site, templates, assets, memo)
+        with timings.phase("write"):
+            report = output.publish(timings.each("render", files))
+        if options.markdown is not None:
+            with Output(options.markdown, state, options.force, "--markdown") as documents:
+                documents.publish(markdown_files(pages).items())
+    memo.save()
+    return BuildResult(
+        pages=len(pages), files=report.kept + len(report.written), papers=len(site.catalog.papers),
+        themes=len(site.curation.themes), tags=len(site.curation.tags), written=len(report.written),
+        removed=len(report.removed), seconds=time.perf_counter() - started, warnings=tuple(warnings),
+        timings=timings.as_tuple(), changed=tuple(sorted(report.written + report.removed)),
+    )
+
+
+def site_files(site: Site, templates: Templates, assets: dict[str, bytes],
+               memo: Memo) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
+    """Return every page, and the site's files (path, bytes), each page rendered as it is taken."""
+    urls = Urls.from_base_url(site.config.base_url)
+    with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
+    pages = make_pages(site, urls.link, urls.absolute, with_map)
+    data = data_files(site, [page.route for page in pages if page.route != "404.html"], urls, memo)
+    layout = Layout(site.config, navigation(with_map), urls)
+    return pages, chain(render_pages(pages, templates, layout, memo), data.items(), assets.items())
+
+
+def check_outputs(project: Project, options: Options) -> None:
+    """Refuse, before anything is read, output folders a build must not replace."""
+    refuse_unsafe_output(options.out, project, "--out", options.force)
+    if options.markdown is None:
+        return
+    refuse_unsafe_output(options.markdown, project, "--markdown", options.force)
+    out, markdown = (Path(options.out).resolve(), Path(options.markdown).resolve())
+    if out == markdown or out in markdown.parents or markdown in out.parents:
+        raise SitegenError(Problem(display(options.markdown), 0, 0, "--markdown and --out overlap",
+                                   "pass them two separate folders"))
+
+
+def markdown_files(pages: Sequence[Page]) -> dict[str, bytes]:
+    """Return the Markdown document of every page that has one, at its route's index.md."""
+    return {page.markdown_path: page.markdown.encode("utf-8") for page in pages if page.markdown is not None}
+

@@ -1,0 +1,57 @@
+"""The project's input files: read from inside the project only, parsed once (through the memo)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen.errors import Problem, SitegenError
+from sitegen.memo import Memo
+from sitegen.model import Entry
+from sitegen.project import Project, display, read_inside
+from sitegen.read.listings import parse_listing
+from sitegen.read.yamlfile import YamlDocument, parse_yaml
+
+
+@dataclass(frozen=True)
+class Files:
+    """Reads a project's files; `name` is how sources and messages call a file."""
+
+    project: Project
+    memo: Memo
+
+    def read(self, path: Path) -> bytes:
+        """Return a content file's bytes (see `read_inside`)."""
+        return read_inside(path, self.project.content, display(path))
+
+    def text(self, path: Path) -> str:
+        """Return a content file's text (UTF-8, with or without a byte-order mark)."""
+        data = self.read(path)
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise SitegenError(Problem(display(path), 0, 0, f"the file is not UTF-8 (byte {error.start})",
+                                       "save it as UTF-8")) from None
+
+    def listing(self, path: Path) -> tuple[Entry, ...]:
+        """Return the entries of a listing; an entry's path is the listing's place in the project."""
+        data = self.read(path)
+        try:
+            return self.memo(parse_listing, self.project.relative(path), data)
+        except SitegenError as error:
+            raise SitegenError(self.shown(error.problems)) from None
+
+    def shown(self, problems: list[Problem]) -> list[Problem]:
+        """Return problems located by a file's place in the project as the user would type the path."""
+        return [dataclasses.replace(p, path=display(self.project.root / p.path)) if not Path(p.path).is_absolute()
+                else p for p in problems]
+
+    def yaml(self, path: Path) -> tuple[YamlDocument | None, list[Problem]]:
+        """Return a YAML file composed with its marks (see sitegen.read.yamlfile), and its problems."""
+        name = display(path)
+        try:
+            text = self.text(path)
+        except SitegenError as error:
+            return None, error.problems
+        return self.memo(parse_yaml, text, name)
