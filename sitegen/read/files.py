@@ -22,8 +22,8 @@ class Files:
     memo: Memo
 
     def read(self, path: Path) -> bytes:
-        """Return a content file's bytes (see `read_inside`)."""
-        return read_inside(path, self.project.content, display(path))
+        """Return a content file's bytes; it must lie inside the project (see `read_inside`)."""
+        return read_inside(path, self.project.root, display(path))
 
     def text(self, path: Path) -> str:
         """Return a content file's text (UTF-8, with or without a byte-order mark)."""
