@@ -1,7 +1,7 @@
 # The two commands of the Quickstart, and what they need.
 #   make site   build the site from the bundled content into _site/
 #   make test   run the whole test suite
-# Also: make check (the curation checks alone), make serve (a live preview), and
+# Also: make check (the curation checks alone; CHECK_ARGS=--strict fails on warnings), make serve (a live preview), and
 # make site SITE_ARGS="--base-url URL" (as the deploy workflow builds it).
 # Each installs what it needs first: a virtual environment in .venv/ with the Python
 # packages, and the npm packages in node_modules/. Both steps are skipped when up to date.
@@ -11,6 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 SITE_ARGS ?=
+CHECK_ARGS ?=
 NPM_STAMP := node_modules/.installed
 
 .PHONY: site test serve check install clean
@@ -25,7 +26,7 @@ serve: install
 	$(BIN)/sitegen serve
 
 check: install
-	$(BIN)/sitegen check
+	$(BIN)/sitegen check $(CHECK_ARGS)
 
 install: $(PY_STAMP) $(NPM_STAMP)
 

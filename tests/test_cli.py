@@ -88,3 +88,49 @@ def test_python_dash_m_sitegen_and_help_work():
     )
     assert result.returncode == 0
     assert "papers" in result.stdout and "build" in result.stdout
+
+
+def test_a_mistake_in_the_command_line_shows_that_commands_usage_and_exits_with_2(capsys):
+    try:
+        main(["build", "--no-such-option"])
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("usage: sitegen build ")
+    assert err.rstrip().endswith("sitegen build: error: unrecognized arguments: --no-such-option")
+    try:
+        main(["suggest", "--threshold", "2"])
+    except SystemExit as stop:
+        assert stop.code == 2
+    assert capsys.readouterr().err.startswith("usage: sitegen suggest ")
+    assert main([]) == 2
+
+
+def test_quiet_prints_errors_only_and_verbose_prints_the_stages(capsys, tmp_path):
+    from .site_fixtures import write_content
+
+    content = write_content(tmp_path / "content")
+    (content / "tags.yaml").write_text("tags:\n  lonely: A tag no paper carries.\n")
+    (content / "themes.yaml").write_text("themes:\n  - slug: t\n    title: T\n    description: D.\n")
+    common = ["--content", str(content), "--templates", str(TEMPLATES), "--out", str(tmp_path / "site")]
+    code, out, err = run(capsys, "build", *common, "--quiet")
+    assert code == 0 and out == "" and err == ""
+    code, out, err = run(capsys, "build", *common, "--verbose")
+    assert code == 0 and "lonely" in err
+    assert out.startswith("Built ") and "Time per phase:" in out and "steps reused" in out
+
+
+def test_strict_makes_warnings_fail_check_and_build(capsys, tmp_path):
+    from .site_fixtures import write_content
+
+    content = write_content(tmp_path / "content")
+    (content / "tags.yaml").write_text("tags:\n  lonely: A tag no paper carries.\n")
+    (content / "themes.yaml").write_text("themes:\n  - slug: t\n    title: T\n    description: D.\n")
+    common = ["--content", str(content), "--templates", str(TEMPLATES)]
+    assert run(capsys, "check", *common)[0] == 0
+    code, _, err = run(capsys, "check", *common, "--strict")
+    assert code == 1 and "warning: the tag 'lonely' is not used" in err and "with --strict" in err
+    code, out, err = run(capsys, "build", *common, "--out", str(tmp_path / "site"), "--strict")
+    assert code == 1 and "with --strict: nothing was built." in err
+    assert not (tmp_path / "site").exists()

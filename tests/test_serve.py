@@ -182,3 +182,74 @@ def test_ctrl_c_stops_the_server_cleanly(server):
     server.reader.join(timeout=5)
     assert server.lines[-1] == "stopped"
     assert not any("Traceback" in line for line in server.lines)
+
+
+def fetch_as(url: str, host: str) -> int:
+    request = urllib.request.Request(url, headers={"Host": host})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_serve_answers_only_requests_addressed_to_it(server):
+    port = server.url.split(":")[2].split("/")[0]
+    assert fetch_as(server.url, f"127.0.0.1:{port}") == 200
+    assert fetch_as(server.url, f"localhost:{port}") == 200
+    # A page of another site whose name resolves to 127.0.0.1 (DNS rebinding) reads nothing.
+    assert fetch_as(server.url, f"attacker.example:{port}") == 421
+    assert fetch_as(server.url + "papers.json", "attacker.example") == 421
+
+
+@pytest.fixture
+def accented(tmp_path: Path) -> Iterator[Server]:
+    settings = "title: T\ndescription: D\nauthor: A\nbase_url: https://example.org/café list/\n" \
+               "repository: https://github.com/u/r\n"
+    write_content(tmp_path / "content", settings)
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", "--port", "0"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield Server(process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_handles_a_base_path_with_spaces_and_accents_and_redirects_it_without_its_slash(accented):
+    assert accented.url.endswith("/caf%C3%A9%20list/")
+    status, page, _ = fetch(accented.url)
+    assert status == 200 and "<title>T</title>" in page
+    assert fetch(accented.url + "papers/")[0] == 200
+    status, _, headers = fetch(accented.url.rstrip("/"))
+    assert status == 301 and headers["Location"] == "/caf%C3%A9%20list/"
+
+
+def test_an_edit_to_sitegens_own_code_restarts_the_server_on_the_same_address(tmp_path):
+    code = shutil.copytree(REPO / "sitegen", tmp_path / "code" / "sitegen",
+                           ignore=shutil.ignore_patterns("__pycache__"))
+    write_content(tmp_path / "content")
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")  # lunr.js, beside the templates
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "code"), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", "--port", "0"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        server = Server(process)
+        module = code / "site" / "pages.py"
+        module.write_text(module.read_text(encoding="utf-8").replace(
+            '"Tags cut across themes;', '"Restarted with new code. Tags cut across themes;'), encoding="utf-8")
+        server.wait_for_line(r"sitegen's code changed: restarting")
+        def shows_new_code() -> bool:
+            try:
+                return "Restarted with new code" in fetch(server.url + "tags/")[1]
+            except urllib.error.URLError:  # between the two servers
+                return False
+
+        eventually(shows_new_code, "the new code builds the site")
+        assert sum(1 for line in server.lines if line.startswith(f"Serving {server.url} ")) == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -204,3 +204,18 @@ def test_templates_without_a_map_page_build_a_site_without_a_map(tmp_path, conte
                  str(tmp_path / "mapless")]) == 0
     assert not (tmp_path / "mapless" / "map").exists()
     assert 'href="/repo/map/"' not in (tmp_path / "mapless" / "index.html").read_text()
+
+
+def test_a_base_url_with_quotes_parentheses_spaces_and_accents_gives_links_that_work(tmp_path, content, capsys):
+    code, _, errors = build(capsys, content, tmp_path / "site", "--base-url", 'https://example.org/l)st "café" x/')
+    assert code == 0, errors
+    base = "/l%29st%20%22caf%C3%A9%22%20x/"
+    for page in (tmp_path / "site").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for link in re.findall(r'(?:href|src)="([^"]*)"', html):
+            assert link.startswith((base, "https://", "#", "mailto:")), (page, link)
+            if link.startswith(base):
+                target = tmp_path / "site" / link[len(base):].split("#")[0].split("?")[0]
+                assert target.exists() or (target / "index.html").exists(), (page, link)
+    feed = (tmp_path / "site" / "feed.xml").read_text(encoding="utf-8")
+    assert f"https://example.org{base}feed.xml" in feed

@@ -25,7 +25,20 @@ def test_unusual_characters_in_routes_are_percent_encoded():
     assert Urls.from_base_url("http://h/").link("tags/a b/") == "/tags/a%20b/"
 
 
-@pytest.mark.parametrize("bad", ["ftp://x/", "/repo/", "https://x/?a=1", "nonsense"])
+@pytest.mark.parametrize(("base_url", "path"), [
+    ('https://example.org/a)b"c/', "/a%29b%22c/"),
+    ("https://example.org/café list", "/caf%C3%A9%20list/"),
+    ("https://example.org/caf%C3%A9/", "/caf%C3%A9/"),  # already encoded: kept
+    ("https://example.org/it's <here>/", "/it%27s%20%3Chere%3E/"),
+])
+def test_a_base_path_is_percent_encoded_once_so_that_no_link_breaks(base_url, path):
+    urls = Urls.from_base_url(base_url)
+    assert urls.base_path == path
+    assert urls.link("papers/x/") == path + "papers/x/"
+
+
+@pytest.mark.parametrize("bad", ["ftp://x/", "/repo/", "https://x/?a=1", "nonsense", 'https://ex"ample.org/',
+                                 "https://ex ample.org/", "https://user@example.org/"])
 def test_a_base_url_that_is_not_an_http_folder_is_an_error(bad):
     with pytest.raises(SitegenError, match="is not an http"):
         Urls.from_base_url(bad)

@@ -73,16 +73,28 @@ def test_pull_requests_get_check_annotations_a_summary_and_the_built_site():
     assert {"pull_request", "push"} <= set(workflow["on"])
     commands = runs(workflow)
     # The curation is checked first: a curator learns of a typo in seconds, not after the tests.
-    assert commands.index("make check") < commands.index("make test")
+    assert commands.index("make check CHECK_ARGS=--strict") < commands.index("make test")
     assert any("sitegen summary" in run and "GITHUB_STEP_SUMMARY" in run for run in commands)
     upload = next(step for step in steps(workflow) if step.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "_site/" and "pull_request" in upload["if"]
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_deploy_publishes_main_with_only_the_permissions_it_needs_and_never_cancels_halfway():
+def test_deploy_publishes_only_a_commit_of_main_whose_checks_and_tests_passed():
+    workflow, check = load(DEPLOY), load(CHECK)
+    assert workflow["on"] == {"workflow_run": {"workflows": [check["name"]], "types": ["completed"],
+                                               "branches": ["main"]}}
+    build = workflow["jobs"]["build"]
+    condition = " ".join(build["if"].split())
+    assert "github.event.workflow_run.conclusion == 'success'" in condition
+    assert "github.event.workflow_run.head_branch == 'main'" in condition and "pull_request" not in condition
+    assert build["steps"][0] == {"uses": "actions/checkout@v4", "with": {"ref": "${{ github.event.workflow_run.head_sha }}"}}
+    assert workflow["jobs"]["deploy"]["needs"] == "build"
+    assert "make test" in runs(check) and "make site" in runs(check)
+
+
+def test_deploy_has_only_the_permissions_it_needs_and_never_cancels_halfway():
     workflow = load(DEPLOY)
-    assert workflow["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
     uses = [step.get("uses", "").split("@")[0] for step in steps(workflow)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -24,8 +25,15 @@ class Urls:
 
     @classmethod
     def from_base_url(cls, base_url: str, where: str = "base_url") -> Urls:
+        """Return the addresses of a site served from `base_url`.
+
+        The base path is percent-encoded once here (a space, a quote, a parenthesis, a
+        non-ASCII letter), so that every link made from it is safe in HTML, in Markdown and
+        in XML alike; `%XX` already written stays as it is.
+        """
         parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        if (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment
+                or not _HOST.fullmatch(parts.netloc)):
             raise SitegenError(
                 Problem(
                     where,
@@ -35,8 +43,8 @@ class Urls:
                     "write it like https://user.github.io/repo/",
                 )
             )
-        path = parts.path if parts.path.endswith("/") else parts.path + "/"
-        return cls(origin=f"{parts.scheme}://{parts.netloc}", base_path=path)
+        path = quote(parts.path if parts.path.endswith("/") else parts.path + "/", safe=_PATH_SAFE)
+        return cls(origin=f"{parts.scheme}://{parts.netloc.lower()}", base_path=path)
 
     @property
     def base_url(self) -> str:
@@ -49,6 +57,13 @@ class Urls:
     def absolute(self, route: str = "") -> str:
         """Return the absolute URL of a route, for feeds, sitemaps and canonical links."""
         return self.origin + self.link(route)
+
+
+# What a base path keeps unencoded: RFC 3986's path characters but for the parentheses and the
+# apostrophe, which end a Markdown link or an attribute written with them.
+_PATH_SAFE = "/%:@!$&*+,;=-._~"
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 
 
 @functools.lru_cache(maxsize=100_000)
