@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -99,11 +100,13 @@ def assign_ids(groups: dict[str, list[Entry]]) -> dict[str, str]:
     by_slug: dict[str, list[str]] = defaultdict(list)
     for key in groups:
         by_slug[_short_slug(key)].append(key)
-    first_seen = {key: min((PurePosixPath(e.path).name, e.line) for e in group) for key, group in groups.items()}
+    first_seen = {key: min((_file_name(e.path), e.line) for e in group) for key, group in groups.items()
+                  if len(by_slug[_short_slug(key)]) > 1}
     ids: dict[str, str] = {}
     taken = {slug for slug in by_slug if slug}
     for slug, keys in by_slug.items():
-        keys.sort(key=lambda key: (first_seen[key], key))
+        if len(keys) > 1:
+            keys.sort(key=lambda key: (first_seen[key], key))
         for index, key in enumerate(keys):
             if slug and index == 0:
                 ids[key] = slug
@@ -117,6 +120,12 @@ def assign_ids(groups: dict[str, list[Entry]]) -> dict[str, str]:
     return ids
 
 
+@functools.lru_cache(maxsize=4096)
+def _file_name(path: str) -> str:
+    return PurePosixPath(path).name
+
+
+@functools.lru_cache(maxsize=1_000_000)
 def _short_slug(key: str) -> str:
     slug = slugify(key)
     if len(slug) <= MAX_ID_LENGTH:
@@ -155,6 +164,11 @@ def _trim_url(url: str) -> str:
 
 def _merge_group(paper_id: str, group: list[Entry]) -> tuple[Paper, list[Problem]]:
     """Merge the entries of one paper: a known value beats null, disagreements are warned of."""
+    if len(group) == 1:  # most papers: nothing to merge
+        (entry,) = group
+        return Paper(id=paper_id, title=entry.title, abstract=entry.abstract, authors=entry.authors,
+                     published=entry.published, upvotes=entry.upvotes, links=find_links(entry.abstract),
+                     sources=(entry.source,)), []
     warnings: list[Problem] = []
 
     def pick(field: str, values: list[T | None]) -> T | None:

@@ -54,4 +54,5 @@ class Files:
             text = self.text(path)
         except SitegenError as error:
             return None, error.problems
-        return self.memo(parse_yaml, text, name)
+        # Not memoized: libyaml composes a file faster than a pickle of its nodes loads.
+        return parse_yaml(text, name)
