@@ -19,10 +19,13 @@ from sitegen import __version__
 from sitegen.errors import Problem, SitegenError
 
 if TYPE_CHECKING:
+    from sitegen.arxiv.client import Client
     from sitegen.memo import Memo
+    from sitegen.model import Catalog, Curation
     from sitegen.project import Project
     from sitegen.read.files import Files
     from sitegen.summary import Counts
+    from sitegen.write.records import RecordStore
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -167,6 +170,25 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     summary.add_argument("--compare", type=Path, metavar="DIR",
                          help="a content folder to compare with, such as base/content")
 
+    resolve = command("resolve", run_resolve, "find the papers on arXiv and keep their records",
+                      "For every paper without a record in content/records/arxiv.jsonl, ask the arXiv API: by id "
+                      "when the curation pins one (arxiv: \"2312.00752\"), else by title, and keep the record "
+                      "only when the match is certain. Records are written as they arrive, so an interrupted run "
+                      "loses nothing and the next one continues. Papers that could not be placed are listed with "
+                      "the reason and the closest candidate. The endpoint is SITEGEN_ARXIV_API and the pause "
+                      "between requests SITEGEN_ARXIV_DELAY (seconds, at least 3 for arXiv itself).")
+    resolve.add_argument("--refresh", action="store_true",
+                         help="also update known records (new versions, DOI, journal reference)")
+    resolve.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
+
+    add = command("add", run_add, "add papers from arXiv by id",
+                  "Add papers that no listing holds from arXiv: each gets a record with its title, authors and "
+                  "abstract, so that it is listed. With --theme, each is also placed at the end of that theme's "
+                  "curation file. A paper already in the list is not added twice. A malformed id, an id arXiv "
+                  "does not know or an unknown theme changes nothing.")
+    add.add_argument("ids", nargs="+", metavar="ID", help="arXiv ids or arxiv.org links, such as 2501.12948")
+    add.add_argument("--theme", metavar="SLUG", help="place the papers at the end of this theme's curation")
+
     serve = command("serve", run_serve, "build, serve the site locally and rebuild it on every change",
                     "Build the site, serve it on http://127.0.0.1:8000/ under its base path, and rebuild it in "
                     "this process on every change to the content or the templates; open pages that changed "
@@ -205,13 +227,11 @@ def run_papers(args: argparse.Namespace) -> int:
     from sitegen.learn import learn
     from sitegen.model import Curation
     from sitegen.project import Project
-    from sitegen.read import read_catalog
+    from sitegen.read import read_list
     from sitegen.read.catalog import load_catalog
-    from sitegen.read.curation import load_curation
     from sitegen.site.papers_json import encode_papers
 
     curation = Curation()
-    curation_problems: list[Problem] = []
     project = project_from(args)
     if args.files:
         # Listings named on the command line are read alone: the curation is the whole list's.
@@ -219,11 +239,10 @@ def run_papers(args: argparse.Namespace) -> int:
         catalog, warnings = load_catalog(files_of(alone), list(args.files))
     else:
         memo = memo_for(project)
-        files = files_of(project, memo)
-        catalog, warnings = read_catalog(files)
-        if args.json:
-            curation, curation_problems = load_curation(files, catalog)
-    report(warnings + curation_problems, args)
+        catalog, curation, warnings = read_list(files_of(project, memo))
+        if not args.json:  # the listings' summary: the curation's problems are for sitegen check
+            warnings = [problem for problem in warnings if not problem.path.endswith(".yaml")]
+    report(warnings, args)
     if args.json:
         # The same suggestions and related papers as the site's papers.json (from the memo a build filled).
         learning = learn(catalog, curation, memo) if not args.files else None
@@ -231,7 +250,7 @@ def run_papers(args: argparse.Namespace) -> int:
         if not args.files:
             memo.save()
         # The papers are still printed, so a curator can look up the id a mistake names.
-        return EXIT_PROBLEM if any(problem.is_error for problem in curation_problems) else EXIT_OK
+        return EXIT_PROBLEM if any(problem.is_error for problem in warnings) else EXIT_OK
     say = _say(args)
     say(f"{catalog.entry_count} entries in {len(catalog.entries_per_source)} listings:")
     width = max(len(name) for name, _ in catalog.entries_per_source)
@@ -347,17 +366,100 @@ def run_summary(args: argparse.Namespace) -> int:
 def _counts(content: Path, templates: Path) -> tuple[Counts | None, list[Problem]]:
     """Count a content folder's papers and curation; None when its listings cannot be read."""
     from sitegen.project import Project
-    from sitegen.read import read_catalog
-    from sitegen.read.curation import load_curation
+    from sitegen.read import read_list
     from sitegen.summary import count
 
-    files = files_of(Project(content=content, templates=templates))
     try:
-        catalog, warnings = read_catalog(files)
+        catalog, curation, problems = read_list(files_of(Project(content=content, templates=templates)))
     except SitegenError as error:
         return None, error.problems
-    curation, problems = load_curation(files, catalog)
-    return count(catalog, curation), warnings + problems
+    return count(catalog, curation), problems
+
+
+def _arxiv(project: Project, dry_run: bool = False) -> tuple[Catalog, Curation, RecordStore, Client]:
+    """Return what resolve and add work on: the list, its records and a client for the arXiv API."""
+    from sitegen.arxiv.atom import ArxivError
+    from sitegen.arxiv.client import Client
+    from sitegen.read import read_list
+    from sitegen.read.config import load_config
+    from sitegen.read.records import read_records
+    from sitegen.records import RECORDS_FILE
+    from sitegen.write.records import RecordStore
+
+    files = files_of(project, memo_for(project))
+    catalog, curation, problems = read_list(files)
+    errors = [problem for problem in problems if problem.is_error]
+    if errors:
+        raise SitegenError(errors)
+    try:
+        contact = load_config(files, None).repository
+    except SitegenError:
+        contact = ""
+    try:
+        client = Client(contact=contact)
+    except ArxivError as error:
+        raise SitegenError(Problem("environment", 0, 0, str(error))) from None
+    records = {record.paper: record for record in read_records(files)}
+    return catalog, curation, RecordStore(project.content / RECORDS_FILE, records, dry_run=dry_run), client
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    from sitegen.arxiv.resolve import resolve
+
+    catalog, curation, store, client = _arxiv(project_from(args), args.dry_run)
+    say = _say(args)
+    progress = _progress_bar("resolving") if sys.stderr.isatty() and not args.quiet else None
+    try:
+        outcome = resolve(catalog, curation, store, client, refresh=args.refresh, progress=progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(store.changes)} records kept; run sitegen resolve again to continue",
+              file=sys.stderr)
+        return 130
+    if progress:
+        print(file=sys.stderr)
+    if args.dry_run:
+        for change in store.changes:
+            print(f"would {change.replace('adds', 'add', 1).replace('updates', 'update', 1)}")
+    for paper_id, found in outcome.not_found + outcome.ambiguous:
+        closest = f' (closest: arXiv:{found.closest.arxiv} "{found.closest.title}")' if found.closest else ""
+        say(f"  {paper_id}: {found.reason}{closest}")
+    say(f"{'Would resolve' if args.dry_run else 'Resolved'} {len(outcome.resolved)}, refreshed "
+        f"{len(outcome.refreshed)}, already known {outcome.known}, not found {len(outcome.not_found)}, "
+        f"ambiguous {len(outcome.ambiguous)} ({client.requests} requests to arXiv).")
+    if outcome.error:
+        kept = "" if args.dry_run else f"; the {len(store.changes)} records found before it are kept"
+        print(f"sitegen resolve: error: {outcome.error}{kept}", file=sys.stderr)
+        return EXIT_PROBLEM if not store.changes else EXIT_OK
+    return EXIT_OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from sitegen.arxiv.add import add
+    from sitegen.arxiv.atom import ArxivError
+
+    project = project_from(args)
+    catalog, curation, store, client = _arxiv(project)
+    try:
+        outcome = add(list(args.ids), args.theme, catalog, curation, store, client, project.content / "curation")
+    except ArxivError as error:
+        raise SitegenError(Problem("sitegen add", 0, 0, f"{error}; nothing was added")) from None
+    say = _say(args)
+    for arxiv, paper_id in outcome.already:
+        say(f"arXiv:{arxiv} is already in the list as {paper_id!r}; not added again")
+    for arxiv, paper_id in outcome.added:
+        where = f", placed at the end of content/curation/{outcome.placed}.yaml" if outcome.placed else ""
+        say(f"added arXiv:{arxiv} as {paper_id!r}{where}")
+    return EXIT_OK
+
+
+def _progress_bar(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        sys.stderr.write(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total} papers")
+        sys.stderr.flush()
+
+    return show
 
 
 def run_serve(args: argparse.Namespace) -> int:

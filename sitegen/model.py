@@ -43,9 +43,52 @@ class Entry:
         return f"{self.path}:{self.line}"
 
 
+ARXIV_ABS = "https://arxiv.org/abs/"
+ARXIV_PDF = "https://arxiv.org/pdf/"
+
+
+@dataclass(frozen=True)
+class Record:
+    """What arXiv says of one paper, as `sitegen resolve` and `sitegen add` keep it in content/records/.
+
+    `arxiv` is the id without its version; `published` is the date of the first version and
+    `updated` that of the latest, both YYYY-MM-DD. A record written by hand from public sources
+    may not know the latest version, its date or the categories (None, or empty) until
+    `sitegen resolve --refresh` asks arXiv. `paper` is the id of the paper it belongs
+    to; `added` says that the paper came from arXiv alone (`sitegen add`), so that the record
+    is also the paper's listing, with arXiv's abstract. `source` is where the record was read.
+    """
+
+    arxiv: str
+    version: int | None
+    title: str
+    authors: tuple[str, ...]
+    published: str
+    updated: str | None
+    primary_category: str | None
+    categories: tuple[str, ...]
+    doi: str | None = None
+    journal_ref: str | None = None
+    abstract: str = ""
+    paper: str = ""
+    added: bool = False
+    source: str = ""
+
+    @property
+    def abs_url(self) -> str:
+        return ARXIV_ABS + self.arxiv
+
+    @property
+    def pdf_url(self) -> str:
+        return ARXIV_PDF + self.arxiv
+
+
 @dataclass(frozen=True)
 class Paper:
-    """One distinct paper of the reading list, merged from every listing that shows it."""
+    """One distinct paper of the reading list, merged from every listing that shows it.
+
+    `record` is what arXiv says of it, when the project holds a record for it.
+    """
 
     id: str
     title: str
@@ -55,10 +98,19 @@ class Paper:
     upvotes: int | None
     links: tuple[Link, ...]
     sources: tuple[str, ...]
+    record: Record | None = None
 
     @property
     def code_url(self) -> str | None:
         return next((link.url for link in self.links if link.kind == "code"), None)
+
+    @property
+    def author_names(self) -> tuple[str, ...]:
+        return self.record.authors if self.record else ()
+
+    @property
+    def arxiv(self) -> str | None:
+        return self.record.arxiv if self.record else None
 
     @property
     def year(self) -> str | None:
@@ -110,11 +162,16 @@ class Placement:
 
 @dataclass(frozen=True)
 class PaperNotes:
-    """What curators say of one paper, gathered from every theme file that places it."""
+    """What curators say of one paper, gathered from every theme file that places it.
+
+    `arxiv` pins the paper's arXiv id (its record is the one with that id); `not_on_arxiv`
+    says that the paper has none (`arxiv: no`), so that no record is looked for or used.
+    """
 
     tags: tuple[str, ...] = ()
     note: str | None = None
     arxiv: str | None = None
+    not_on_arxiv: bool = False
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ class PageParser(HTMLParser):
                 self.links.append((f"{tag}.{name}", attributes[name] or ""))
         if attributes.get("srcset"):
             self.links += [(f"{tag}.srcset", part.split()[0]) for part in (attributes["srcset"] or "").split(",")]
-        if tag == "script" and not attributes.get("src"):
+        # A data block (JSON-LD) is not a script: browsers never run it, and the CSP still forbids inline code.
+        if tag == "script" and not attributes.get("src") and attributes.get("type") != "application/ld+json":
             self._in_script_without_src = True
         self.h1 += tag == "h1"
         self._in_title = tag == "title"

@@ -138,7 +138,7 @@ def test_the_first_stage_holds_the_results_store_and_a_title_tag_theme_index(sit
 
 def test_the_second_stage_indexes_every_field_and_holds_snippets(site, files):
     full = json.loads(files[FULL_ROUTE])
-    assert [field for field, _ in full["index"]["fields"]] == ["title", "tags", "themes", "abstract"]
+    assert [field for field, _ in full["index"]["fields"]] == ["title", "arxiv", "authors", "tags", "themes", "abstract"]
     assert full["snippets"][0] == snippet(site.catalog.papers[0].abstract)
     assert "transform" in full["index"]["terms"]  # stemmed, as lunr indexes "transformers"
 

@@ -117,3 +117,24 @@ def test_the_readme_says_how_to_switch_pages_on_for_a_fork():
     publishing = README[README.index("## Publishing"):]
     assert "Settings → Pages" in publishing and "GitHub Actions" in publishing
     assert "https://<user>.github.io/<repository>/" in publishing
+
+
+def test_no_workflow_puts_an_input_into_a_shell_command():
+    # ${{ }} in run: is pasted into the script before it runs: an id like "$(curl ...)" would run.
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for step in steps(load(path)):
+            assert not re.search(r"\$\{\{\s*(inputs|github\.event)\.", step.get("run", "")), (path.name, step["run"])
+
+
+def test_curators_add_papers_and_refresh_records_through_pull_requests():
+    add = load(WORKFLOWS / "add-papers.yml")
+    assert set(add["on"]["workflow_dispatch"]["inputs"]) == {"ids", "theme"}
+    assert add["on"]["workflow_dispatch"]["inputs"]["ids"]["required"] is True
+    commands = "\n".join(runs(add))
+    assert '.venv/bin/sitegen add "${ids[@]}" --theme "$THEME"' in commands and "gh pr create" in commands
+    refresh = load(WORKFLOWS / "refresh-records.yml")
+    assert refresh["on"]["schedule"] and "workflow_dispatch" in refresh["on"]
+    commands = "\n".join(runs(refresh))
+    assert ".venv/bin/sitegen resolve --refresh" in commands and "gh pr create" in commands
+    for workflow in (add, refresh):
+        assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}

@@ -33,9 +33,10 @@ GREEK_NAMES = {
 }  # fmt: skip
 
 
-def load_catalog(files: Files, paths: Sequence[Path]) -> tuple[Catalog, list[Problem]]:
-    """Read every listing and merge them; raise SitegenError with all unreadable listings."""
-    entries: list[Entry] = []
+def load_catalog(files: Files, paths: Sequence[Path], extra: Sequence[Entry] = ()) -> tuple[Catalog, list[Problem]]:
+    """Read every listing and merge them with `extra` entries (papers that came from arXiv
+    alone); raise SitegenError with all unreadable listings."""
+    entries: list[Entry] = list(extra)
     per_source: list[tuple[str, int]] = []
     failures: list[Problem] = []
     for path in paths:
@@ -99,9 +100,9 @@ def assign_ids(groups: dict[str, list[Entry]]) -> dict[str, str]:
     """
     by_slug: dict[str, list[str]] = defaultdict(list)
     for key in groups:
-        by_slug[_short_slug(key)].append(key)
+        by_slug[short_slug(key)].append(key)
     first_seen = {key: min((_file_name(e.path), e.line) for e in group) for key, group in groups.items()
-                  if len(by_slug[_short_slug(key)]) > 1}
+                  if len(by_slug[short_slug(key)]) > 1}
     ids: dict[str, str] = {}
     taken = {slug for slug in by_slug if slug}
     for slug, keys in by_slug.items():
@@ -111,13 +112,25 @@ def assign_ids(groups: dict[str, list[Entry]]) -> dict[str, str]:
             if slug and index == 0:
                 ids[key] = slug
                 continue
-            digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
-            length = 6
-            while (suffixed := f"{slug or 'paper'}-{digest[:length]}") in taken:
-                length += 2  # a title whose own slug ends in these very characters
-            taken.add(suffixed)
-            ids[key] = suffixed
+            ids[key] = suffixed_id(slug, key, taken)
+            taken.add(ids[key])
     return ids
+
+
+def suffixed_id(slug: str, key: str, taken: set[str] | frozenset[str]) -> str:
+    """Return the id of a paper whose slug is taken: the slug and a hash of its own title."""
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
+    length = 6
+    while (suffixed := f"{slug or 'paper'}-{digest[:length]}") in taken:
+        length += 2  # a title whose own slug ends in these very characters
+    return suffixed
+
+
+def new_paper_id(title: str, taken: set[str] | frozenset[str]) -> str:
+    """Return the id a paper added after every listing gets: its slug, or suffixed when taken."""
+    key = title_key(title)
+    slug = short_slug(key)
+    return slug if slug and slug not in taken else suffixed_id(slug, key, taken)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -126,7 +139,7 @@ def _file_name(path: str) -> str:
 
 
 @functools.lru_cache(maxsize=1_000_000)
-def _short_slug(key: str) -> str:
+def short_slug(key: str) -> str:
     slug = slugify(key)
     if len(slug) <= MAX_ID_LENGTH:
         return slug

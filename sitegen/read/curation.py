@@ -251,6 +251,7 @@ class PlacementReader:
     arxiv_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (arxiv, where)
     paper_of_arxiv: dict[str, str] = field(default_factory=dict)
     used_tags: set[str] = field(default_factory=set)
+    not_on_arxiv: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.ids = {paper.id for paper in self.papers}
@@ -296,7 +297,8 @@ class PlacementReader:
         tags = self.tags(check, fields["tags"]) if "tags" in fields else []
         note = check.text(fields["note"], "the note", "write a few sentences of Markdown, or remove the note") \
             if "note" in fields else None
-        arxiv = self.arxiv(check, fields["arxiv"]) if "arxiv" in fields else None
+        not_on_arxiv = "arxiv" in fields and bool_of(fields["arxiv"]) is False
+        arxiv = self.arxiv(check, fields["arxiv"]) if "arxiv" in fields and not not_on_arxiv else None
         if paper_id is None:
             return None
         if paper_id in listed:
@@ -309,6 +311,8 @@ class PlacementReader:
             self.keep_once(check, fields["note"], paper_id, "note", self.note_of, note.strip(), here)
         if arxiv is not None:
             self.keep_arxiv(check, fields["arxiv"], paper_id, arxiv, here)
+        if not_on_arxiv:
+            self.not_on_arxiv.add(paper_id)
         return Placement(paper_id, "", start_here)
 
     def paper_id(self, check: Checker, node: yaml.Node) -> str | None:
@@ -402,12 +406,13 @@ class PlacementReader:
         self.keep_once(check, node, paper_id, "arXiv id", self.arxiv_of, arxiv, here)
 
     def notes(self) -> tuple[tuple[str, PaperNotes], ...]:
-        ids = set(self.tags_of) | set(self.note_of) | set(self.arxiv_of)
+        ids = set(self.tags_of) | set(self.note_of) | set(self.arxiv_of) | self.not_on_arxiv
         return tuple(
             (paper_id, PaperNotes(
                 tags=tuple(self.tags_of.get(paper_id, ())),
                 note=self.note_of[paper_id][0] if paper_id in self.note_of else None,
                 arxiv=self.arxiv_of[paper_id][0] if paper_id in self.arxiv_of else None,
+                not_on_arxiv=paper_id in self.not_on_arxiv and paper_id not in self.arxiv_of,
             ))
             for paper_id in sorted(ids)
         )

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sitegen.errors import Problem, SitegenError
 from sitegen.memo import Memo
-from sitegen.model import Entry
+from sitegen.model import Entry, Record
 from sitegen.project import Project, display, read_inside
 from sitegen.read.listings import parse_listing
 from sitegen.read.yamlfile import YamlDocument, parse_yaml
+from sitegen.records import parse_records
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class Files:
         data = self.read(path)
         try:
             return self.memo(parse_listing, self.project.relative(path), data)
+        except SitegenError as error:
+            raise SitegenError(self.shown(error.problems)) from None
+
+    def records(self, path: Path) -> tuple[Record, ...]:
+        """Return the records of a records file (see sitegen.records); a record's source is its line."""
+        text = self.text(path)
+        try:
+            return self.memo(parse_records, self.project.relative(path), text)
         except SitegenError as error:
             raise SitegenError(self.shown(error.problems)) from None
 

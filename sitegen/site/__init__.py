@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sitegen.memo import Memo
-from sitegen.model import Site
+from sitegen.model import Paper, Site
+from sitegen.site.citations import bibtex_entry, bibtex_file, citation_keys, csl_json
 from sitegen.site.feeds import feed_files
 from sitegen.site.pages import make_pages
 from sitegen.site.search import search_documents, search_files
-from sitegen.site.urls import Urls
+from sitegen.site.urls import (
+    BIBTEX_ROUTE,
+    CSL_ROUTE,
+    Urls,
+    bibtex_route,
+    paper_route,
+    theme_bibtex_route,
+)
 
 __all__ = ["data_files", "make_pages"]
 
@@ -19,4 +27,23 @@ def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -
     themes = tuple((theme.slug, theme.title) for theme in site.curation.themes)
     files = dict(memo(search_files, search_documents(site), themes))
     files.update(feed_files(site, page_routes, urls.absolute))
+    files.update(citation_files(site, urls))
+    return files
+
+
+def citation_files(site: Site, urls: Urls) -> dict[str, bytes]:
+    """Return the citations: a .bib per paper, per theme and for the whole list, and CSL-JSON."""
+    keys = citation_keys(site.catalog.papers)
+
+    def url_of(paper: Paper) -> str:
+        return urls.absolute(paper_route(paper.id))
+
+    files = {bibtex_route(paper.id): bibtex_entry(paper, keys[paper.id], url_of(paper)).encode("utf-8")
+             for paper in site.catalog.papers}
+    files[BIBTEX_ROUTE] = bibtex_file(site.catalog.papers, keys, url_of)
+    files[CSL_ROUTE] = csl_json(site.catalog.papers, keys, url_of)
+    by_id = site.catalog.by_id()
+    for theme in site.curation.themes:
+        placed = dict.fromkeys(p.paper_id for p in site.curation.placements if p.theme == theme.slug)
+        files[theme_bibtex_route(theme.slug)] = bibtex_file([by_id[i] for i in placed if i in by_id], keys, url_of)
     return files

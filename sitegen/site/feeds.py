@@ -59,9 +59,17 @@ def feed_xml(site: Site, absolute: Link) -> bytes:
         _text(entry, "id", absolute(paper_route(paper.id)))
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html",
                       href=absolute(paper_route(paper.id)))
+        record = paper.record
+        if record is not None:
+            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", type="text/html", title="arXiv",
+                          href=record.abs_url)
+            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", type="application/pdf", title="PDF",
+                          href=record.pdf_url)
         _text(entry, "updated", atom_date(paper) or feed_updated)
         if atom_date(paper):
             _text(entry, "published", atom_date(paper) or "")
+        for name in paper.author_names:
+            _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", name)
         for tag in notes.tags:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=xml_text(tag))
         summary = _text(entry, "summary", paper.abstract)

@@ -15,9 +15,18 @@ from pathlib import PurePosixPath
 from urllib.parse import quote_plus
 
 from sitegen.model import Paper, Site, Theme
+from sitegen.site.citations import (
+    FOLD_AUTHORS,
+    bibtex_entry,
+    citation_keys,
+    family_name,
+    highwire,
+    json_ld,
+    short_authors,
+)
 from sitegen.site.markup import html_text, md_link, md_text
 from sitegen.site.paper_map import PaperMap, paper_map
-from sitegen.site.urls import paper_route, tag_route, theme_route
+from sitegen.site.urls import bibtex_route, paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
 
@@ -62,6 +71,10 @@ class PaperExtras:
     id: str
     neighbours: tuple[Neighbours, ...]
     citation: str
+    bibtex: str = ""
+    bibtex_route: str = ""
+    json_ld: str = ""  # a schema.org ScholarlyArticle, safe inside a data block
+    meta: tuple[tuple[str, str], ...] = ()  # the citation_* tags Google Scholar and Zotero read
     related: tuple[NavLink, ...] = ()  # from machine learning
     suggested_themes: tuple[Suggested, ...] = ()
 
@@ -142,12 +155,15 @@ def sort_date(published: str | None) -> str:
     return published if not published.startswith("--") else "0000" + published[1:]
 
 
-def metadata_line(paper: Paper) -> str:
-    """Return "Aug 9, 2024 · 4 authors · 12 upvotes", leaving out what the listings lack."""
+def metadata_line(paper: Paper, authors: bool = True) -> str:
+    """Return "Gu, Dao · Dec 1, 2023 · 12 upvotes" (or "4 authors" where names are unknown),
+    leaving out what the listings and records lack; without `authors`, no authors at all."""
     parts = []
+    if authors and paper.author_names:
+        parts.append(md_text(short_authors(paper)))
     if paper.published:
         parts.append(show_date(paper.published))
-    if paper.authors is not None:
+    if authors and not paper.author_names and paper.authors is not None:
         parts.append(f"{paper.authors} author" + ("" if paper.authors == 1 else "s"))
     if paper.upvotes is not None:
         parts.append(f"{paper.upvotes} upvote" + ("" if paper.upvotes == 1 else "s"))
@@ -214,6 +230,7 @@ class Structure:
     tag_papers: dict[str, tuple[Paper, ...]]
     # theme slug -> paper id -> its index in theme_papers: no scan of a theme per paper page
     positions: dict[str, dict[str, int]]
+    keys: dict[str, str]  # paper id -> BibTeX key
 
     @classmethod
     def of(cls, site: Site) -> Structure:
@@ -245,6 +262,7 @@ class Structure:
                 tag: tuple(sorted(found, key=lambda p: (p.title.casefold(), p.id)))
                 for tag, found in tag_papers.items()
             },
+            keys=citation_keys(site.catalog.papers),
         )
 
     def theme(self, slug: str) -> Theme | None:
@@ -368,6 +386,8 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]
     lines = [f"{heading} {md_link(paper.title, link(paper_route(paper.id)))}", ""]
     if facts:
         lines += [" · ".join(facts), ""]
+    if notes.note:
+        lines += [notes.note.strip(), ""]
     if rest:
         # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
         lines += [f"<details><summary>{html_text(excerpt)}…</summary><p>…{html_text(rest)}</p></details>", ""]
@@ -413,26 +433,53 @@ def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras 
 
 
 def paper_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:
-    """Return the links of a paper page: code and pages from the abstract, then arXiv or searches."""
-    links = [("Code: " if link.kind == "code" else "Page: ") + link.url for link in paper.links]
-    found = [(text, link.url) for text, link in zip(links, paper.links)]
-    if arxiv:
-        found += [(f"arXiv:{arxiv}", f"https://arxiv.org/abs/{arxiv}"),
-                  (f"PDF (arXiv:{arxiv})", f"https://arxiv.org/pdf/{arxiv}")]
-    else:
+    """Return the links at the top of a paper page: the PDF, arXiv and code, where known."""
+    found = []
+    if paper.record is not None:
+        found += [("PDF", paper.record.pdf_url), (f"arXiv:{paper.record.arxiv}", paper.record.abs_url)]
+    elif arxiv:
+        found += [("PDF", f"https://arxiv.org/pdf/{arxiv}"), (f"arXiv:{arxiv}", f"https://arxiv.org/abs/{arxiv}")]
+    if paper.code_url:
+        found.append(("Code", paper.code_url))
+    return found
+
+
+def more_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:
+    """Return the other links of a paper page: pages from the abstract, or searches for it."""
+    found = [(("Code: " if link.kind == "code" else "Page: ") + link.url, link.url)
+             for link in paper.links if link.url != paper.code_url]
+    if paper.record is None and not arxiv:
         found += list(search_links(paper.title))
     return found
 
 
+def authors_markdown(paper: Paper) -> list[str]:
+    """Return the authors of a paper page: every name, those after the tenth folded away."""
+    names = paper.author_names
+    if not names:
+        return []
+    if len(names) <= FOLD_AUTHORS:
+        return [md_text(", ".join(names)), ""]
+    shown = ", ".join(names[:FOLD_AUTHORS])
+    # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
+    folded = (f"<details><summary>{html_text(shown)} and {len(names) - FOLD_AUTHORS} more"
+              f"</summary><p>{html_text(', '.join(names))}</p></details>")
+    return [folded, ""]
+
+
 def citation(paper: Paper, arxiv: str | None, url: str) -> str:
-    """Return a one-line citation: title, year, arXiv id when known, and the page's URL."""
-    parts = [paper.title.rstrip(".") + "."]
-    if paper.authors is not None:
+    """Return a one-line citation: authors, title, year, arXiv id when known, and the page's URL."""
+    parts = []
+    if paper.author_names:
+        names = [family_name(name) for name in paper.author_names]
+        parts.append((", ".join(names[:-1]) + " and " + names[-1] if len(names) <= 3 else names[0] + " et al.") + ".")
+    elif paper.authors is not None:
         parts.append(f"{paper.authors} author{'' if paper.authors == 1 else 's'}.")
+    parts.append(paper.title.rstrip(".") + ".")
     if paper.year:
         parts.append(f"{paper.year}.")
-    if arxiv:
-        parts.append(f"arXiv:{arxiv}.")
+    if paper.arxiv or arxiv:
+        parts.append(f"arXiv:{paper.arxiv or arxiv}.")
     parts.append(url)
     return " ".join(parts)
 
@@ -457,9 +504,12 @@ def neighbours(structure: Structure, paper: Paper) -> tuple[Neighbours, ...]:
 def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absolute: Link) -> Page:
     notes = site.curation.notes_of(paper.id)
     theme_slugs = site.curation.themes_of(paper.id)
-    lines = [f"# {md_text(paper.title)}", ""]
-    if metadata_line(paper):
-        lines += [metadata_line(paper), ""]
+    arxiv = None if notes.not_on_arxiv else notes.arxiv
+    lines = [f"# {md_text(paper.title)}", "", *authors_markdown(paper)]
+    if metadata_line(paper, authors=not paper.author_names):
+        lines += [metadata_line(paper, authors=not paper.author_names), ""]
+    if paper_links(paper, arxiv):
+        lines += [" · ".join(md_link(text, url) for text, url in paper_links(paper, arxiv)), ""]
     lines += ["## Abstract", "", md_text(paper.abstract), ""]
     if notes.note:
         lines += ["## Curator's note", "", notes.note.strip(), ""]
@@ -474,11 +524,17 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         lines.append("")
     if notes.tags:
         lines += ["## Tags", "", ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags), ""]
-    lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in paper_links(paper, notes.arxiv)), ""]
+    if more_links(paper, arxiv):
+        lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in more_links(paper, arxiv)), ""]
+    url = absolute(paper_route(paper.id))
     extras = PaperExtras(
         id=paper.id,
         neighbours=neighbours(structure, paper),
-        citation=citation(paper, notes.arxiv, absolute(paper_route(paper.id))),
+        citation=citation(paper, arxiv, url),
+        bibtex=bibtex_entry(paper, structure.keys[paper.id], url),
+        bibtex_route=bibtex_route(paper.id),
+        json_ld=json_ld(paper, url, site.config.title, absolute(""), notes.tags),
+        meta=tuple(highwire(paper)),
         related=related_links(site, structure, paper.id),
         suggested_themes=suggested_themes(site, structure, paper.id),
     )

@@ -31,11 +31,16 @@ def paper_record(paper: Paper, curation: Curation | None = None, learning: Learn
         "themes": list(curated),
         "tags": list(notes.tags),
         "note": notes.note,
-        "arxiv": notes.arxiv,
+        "arxiv": paper.arxiv or (None if notes.not_on_arxiv else notes.arxiv),
         "suggested_themes": [] if curated else [
             {"theme": slug, "confidence": confidence} for slug, confidence in learning.themes_suggested_for(paper.id)
         ],
         "related": list(learning.related_to(paper.id)),
+        "author_names": list(paper.author_names),
+        "pdf": paper.record.pdf_url if paper.record else None,
+        "doi": paper.record.doi if paper.record else None,
+        "journal_ref": paper.record.journal_ref if paper.record else None,
+        "primary_category": paper.record.primary_category if paper.record else None,
     }
 
 

@@ -2,7 +2,7 @@
 
 Search loads in two stages so that a first-time visitor gets answers from very few bytes:
 
-- `search/head.json` answers first: an index of titles (boosted), tags and themes, with the
+- `search/head.json` answers first: an index of titles (boosted), arXiv ids, authors, tags and themes, with the
   store of what a result shows (id, title, date, theme);
 - `search/full.json` is fetched right after it: the index over every field, abstracts
   included, and a snippet of each abstract. Results switch to it as soon as it arrives.
@@ -34,7 +34,9 @@ FULL_ROUTE = "search/full.json"
 PACK_FORMAT = 1
 LUNR_VERSION = "2.3.9"  # the lunr.js whose Index.load reads the packed index: package.json pins it
 # Field name and boost, in the order results are worth: a title match beats an abstract match.
-FIELDS: tuple[tuple[str, int], ...] = (("title", 10), ("tags", 4), ("themes", 2), ("abstract", 1))
+FIELDS: tuple[tuple[str, int], ...] = (
+    ("title", 10), ("arxiv", 10), ("authors", 5), ("tags", 4), ("themes", 2), ("abstract", 1),
+)
 HEAD_FIELDS = tuple(field for field in FIELDS if field[0] != "abstract")
 SNIPPET_LENGTH = 160
 BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults, which the scores are computed with
@@ -48,6 +50,8 @@ class SearchDocument:
 
     id: str
     title: str
+    arxiv: str  # the arXiv id: "2312.00752" finds its paper
+    authors: str
     tags: str
     themes: str
     abstract: str
@@ -89,6 +93,8 @@ def search_documents(site: Site) -> tuple[SearchDocument, ...]:
             SearchDocument(
                 id=paper.id,
                 title=_plain(paper.title),
+                arxiv=paper.arxiv or "",
+                authors=_plain(" ".join(paper.author_names)),
                 tags=" ".join(site.curation.notes_of(paper.id).tags),
                 themes=" ".join(titles.get(slug, slug) for slug in themes),
                 abstract=_plain(paper.abstract),

@@ -85,6 +85,19 @@ def paper_route(paper_id: str) -> str:
     return f"papers/{paper_id}/"
 
 
+BIBTEX_ROUTE = "papers.bib"
+CSL_ROUTE = "papers.csl.json"
+
+
+def theme_bibtex_route(slug: str) -> str:
+    return f"themes/{slug}/papers.bib"
+
+
+def bibtex_route(paper_id: str) -> str:
+    """Return where a paper's BibTeX entry is published, beside its page."""
+    return f"papers/{paper_id}/citation.bib"
+
+
 @functools.cache
 def theme_route(slug: str) -> str:
     return f"themes/{slug}/"
