@@ -48,6 +48,7 @@ class Options:
     markdown: Path | None = None  # also write every page's Markdown document here
     force: bool = False  # replace an output folder sitegen did not write
     strict: bool = False  # a warning stops the build as an error does
+    in_place: bool = False  # write changed files into `out` one by one: serve's own preview folder
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def build(project: Project, options: Options, memo: Memo) -> BuildResult:
     check_outputs(project, options)
     memo.start_build()
     state = project.cache / OUTPUTS
-    with Output(options.out, state, options.force) as output:  # held for the whole build: one build at a time
+    with Output(options.out, state, options.force, in_place=options.in_place) as output:  # held for the whole build: one build at a time
         with timings.phase("read"):
             site, warnings = read_site(Files(project, memo), options.base_url)
             if options.strict and warnings:

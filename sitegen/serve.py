@@ -62,6 +62,13 @@ RELOAD_SCRIPT = b"""\
 """
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that reloads a page while it loads drops the connection: that is no error."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of one build: its number, whether it worked, what it printed and what it changed."""
@@ -260,11 +267,13 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
     restart = threading.Event()
     with tempfile.TemporaryDirectory(prefix="sitegen-serve-") as scratch:
         site = (out or Path(scratch) / "site").resolve()
-        server = ThreadingHTTPServer((host, port), partial(handler, directory=str(site)))
+        server = _Server((host, port), partial(handler, directory=str(site)))
         server.daemon_threads = True
         port = server.server_address[1]
         url = f"http://{host if ':' not in host else f'[{host}]'}:{port}{base_path}"
-        options = Options(out=site, base_url=url)
+        # Its own folder, read only by this server between builds, is updated in place; a
+        # folder the user named (--out) is replaced whole, as by sitegen build.
+        options = Options(out=site, base_url=url, in_place=out is None)
         if not is_loopback(host):
             say(f"warning: serving on {host}: anyone who can reach this machine can read the site")
 

@@ -76,6 +76,18 @@ def test_results_appear_as_the_reader_types_with_matched_words_marked(page, publ
     assert "match “mamb”" in page.inner_text("#search-status")
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("2312.00752", "mamba-linear-time-sequence-modeling-with-selective-state-spaces"),
+    ("albert gu", "mamba-linear-time-sequence-modeling-with-selective-state-spaces"),
+])
+def test_an_arxiv_id_or_an_authors_name_finds_the_paper(page, published, query, expected):
+    open_search(page, published)
+    found = paper_ids(search_for(page, query))
+    assert expected in found[:5], found[:5]
+    if query[0].isdigit():
+        assert found[0] == expected
+
+
 def test_the_query_lives_in_the_url_and_the_back_button_restores_the_previous_one(page, published):
     open_search(page, published, "lora")
     assert page.input_value("#site-search") == "lora"

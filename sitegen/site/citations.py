@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ from sitegen.model import Paper
 STOP_WORDS = frozenset(["a", "an", "the", "on", "of", "in", "for", "and", "to", "with", "via", "from", "by", "is", "are", "at", "as", "towards", "toward"])
 SHORT_AUTHORS = 2  # "Gu, Dao"; three or more: "Liu et al."
 FOLD_AUTHORS = 10
+_WORDS = re.compile(r"[\s:,.;!?()/-]+")
 
 
 def family_name(name: str) -> str:
@@ -46,6 +48,7 @@ def short_authors(paper: Paper) -> str:
     return f"{family_name(names[0])} et al."
 
 
+@functools.lru_cache(maxsize=65536)
 def _ascii_word(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     return "".join(char for char in text.casefold() if char.isascii() and char.isalnum())
@@ -54,7 +57,7 @@ def _ascii_word(text: str) -> str:
 def base_key(paper: Paper) -> str:
     """Return the readable part of a BibTeX key: family name, year, first significant title word."""
     family = _ascii_word(family_name(paper.author_names[0])) if paper.author_names else ""
-    words = [_ascii_word(word) for word in re.split(r"[\s:,.;!?()/-]+", paper.title)]
+    words = (_ascii_word(word) for word in _WORDS.split(paper.title))
     word = next((w for w in words if w and w not in STOP_WORDS), "paper")
     return f"{family or 'anon'}{paper.year or 'nd'}{word}"
 
@@ -65,12 +68,10 @@ def citation_keys(papers: Iterable[Paper]) -> dict[str, str]:
     A paper keeps its key when others are added, unless one comes to share it; then both
     take their hash, as would any two papers whose keys are the same.
     """
-    papers = list(papers)
-    count: dict[str, int] = {}
-    for paper in papers:
-        count[base_key(paper)] = count.get(base_key(paper), 0) + 1
-    return {paper.id: base_key(paper) if count[base_key(paper)] == 1
-            else f"{base_key(paper)}-{hashlib.sha1(paper.id.encode()).hexdigest()[:4]}" for paper in papers}
+    bases = {paper.id: base_key(paper) for paper in papers}
+    count = Counter(bases.values())
+    return {paper_id: key if count[key] == 1 else f"{key}-{hashlib.sha1(paper_id.encode()).hexdigest()[:4]}"
+            for paper_id, key in bases.items()}
 
 
 @functools.cache
@@ -81,6 +82,7 @@ def _encoder() -> Any:
                                  unknown_char_policy="keep")
 
 
+@functools.lru_cache(maxsize=65536)
 def latex(text: str) -> str:
     """Return text as LaTeX reads it back: specials and non-ASCII letters escaped."""
     return str(_encoder().unicode_to_latex(" ".join(text.split())))
@@ -111,6 +113,7 @@ def bibtex_fields(paper: Paper, url: str) -> tuple[str, list[tuple[str, str]]]:
     return entry_type, fields
 
 
+@functools.lru_cache(maxsize=200_000)  # every page, .bib and rebuild under serve asks again
 def bibtex_entry(paper: Paper, key: str, url: str) -> str:
     """Return a paper's BibTeX entry, one field per line, ending in a newline."""
     entry_type, fields = bibtex_fields(paper, url)
@@ -151,6 +154,7 @@ def csl_json(papers: Iterable[Paper], keys: dict[str, str], url_of: Any) -> byte
     return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+@functools.lru_cache(maxsize=200_000)
 def json_ld(paper: Paper, url: str, site_title: str, site_url: str, tags: tuple[str, ...]) -> str:
     """Return a schema.org ScholarlyArticle as JSON safe inside an HTML data block."""
     value: dict[str, Any] = {"@context": "https://schema.org", "@type": "ScholarlyArticle",
@@ -173,7 +177,8 @@ def json_ld(paper: Paper, url: str, site_title: str, site_url: str, tags: tuple[
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def highwire(paper: Paper) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=200_000)
+def highwire(paper: Paper) -> tuple[tuple[str, str], ...]:
     """Return the citation_* meta tags (name, content) that Google Scholar and Zotero read."""
     tags = [("citation_title", paper.title)]
     tags += [("citation_author", name) for name in paper.author_names]
@@ -186,4 +191,4 @@ def highwire(paper: Paper) -> list[tuple[str, str]]:
             tags.append(("citation_doi", record.doi))
         if record.journal_ref:
             tags.append(("citation_journal_title", record.journal_ref))
-    return tags
+    return tuple(tags)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import quote
@@ -17,6 +18,7 @@ _URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in _URL_UNSAFE)
 
 
 
+@functools.lru_cache(maxsize=200_000)  # titles and links recur on many pages, and in every rebuild
 def md_text(text: str) -> str:
     """Return listing or YAML text as Markdown that renders as exactly that text."""
     text = " ".join(text.split())
@@ -39,6 +41,7 @@ def md_url(url: str) -> str:
     return quote(url, safe=_URL_SAFE)
 
 
+@functools.lru_cache(maxsize=200_000)
 def md_link(text: str, url: str) -> str:
     """Return a Markdown link whose text is shown literally."""
     return f"[{md_text(text)}]({md_url(url)})"

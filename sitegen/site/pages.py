@@ -170,6 +170,7 @@ def metadata_line(paper: Paper, authors: bool = True) -> str:
     return " · ".join(parts)
 
 
+@functools.lru_cache(maxsize=200_000)
 def split_excerpt(text: str, length: int = EXCERPT_LENGTH) -> tuple[str, str]:
     """Split an abstract at a word boundary near `length`: the excerpt and the rest."""
     text = " ".join(text.split())
@@ -207,6 +208,7 @@ def first_paragraph(markdown_text: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=200_000)
 def search_links(title: str) -> tuple[tuple[str, str], ...]:
     """Return links that search for a title on arXiv, Hugging Face papers and Google Scholar."""
     query = quote_plus(title)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
 
-from sitegen.model import Curation, Learning, Paper
+from sitegen.model import Curation, Learning, Paper, PaperNotes
 
 
 def paper_record(paper: Paper, curation: Curation | None = None, learning: Learning | None = None) -> dict[str, Any]:
@@ -17,8 +18,13 @@ def paper_record(paper: Paper, curation: Curation | None = None, learning: Learn
     """
     curation = curation or Curation()
     learning = learning or Learning()
-    notes = curation.notes_of(paper.id)
-    curated = curation.themes_of(paper.id)
+    return paper_fields(paper, curation.notes_of(paper.id), curation.themes_of(paper.id),
+                        learning.themes_suggested_for(paper.id), learning.related_to(paper.id))
+
+
+def paper_fields(paper: Paper, notes: PaperNotes, curated: tuple[str, ...],
+                 suggested: tuple[tuple[str, float], ...], related: tuple[str, ...]) -> dict[str, Any]:
+    """Return the documented keys of a paper from what the curation and learning say of it."""
     return {
         "id": paper.id,
         "title": paper.title,
@@ -33,15 +39,22 @@ def paper_record(paper: Paper, curation: Curation | None = None, learning: Learn
         "note": notes.note,
         "arxiv": paper.arxiv or (None if notes.not_on_arxiv else notes.arxiv),
         "suggested_themes": [] if curated else [
-            {"theme": slug, "confidence": confidence} for slug, confidence in learning.themes_suggested_for(paper.id)
+            {"theme": slug, "confidence": confidence} for slug, confidence in suggested
         ],
-        "related": list(learning.related_to(paper.id)),
+        "related": list(related),
         "author_names": list(paper.author_names),
         "pdf": paper.record.pdf_url if paper.record else None,
         "doi": paper.record.doi if paper.record else None,
         "journal_ref": paper.record.journal_ref if paper.record else None,
         "primary_category": paper.record.primary_category if paper.record else None,
     }
+
+
+@functools.lru_cache(maxsize=200_000)  # under serve, a rebuild dumps only the papers that changed
+def _paper_json(paper: Paper, notes: PaperNotes, themes: tuple[str, ...],
+                suggested: tuple[tuple[str, float], ...], related: tuple[str, ...]) -> bytes:
+    text = json.dumps(paper_fields(paper, notes, themes, suggested, related), ensure_ascii=False, indent=2)
+    return ("  " + text.replace("\n", "\n  ")).encode("utf-8")  # one level in, as in the list
 
 
 def encode_papers(papers: Iterable[Paper], curation: Curation, learning: Learning | None) -> bytes:
@@ -51,8 +64,8 @@ def encode_papers(papers: Iterable[Paper], curation: Curation, learning: Learnin
     One record is made and dumped at a time: papers.json of 100,000 papers is 200 MB, its
     records as dicts and the whole text several times that.
     """
-    parts = []
-    for paper in sorted(papers, key=lambda paper: paper.id):
-        text = json.dumps(paper_record(paper, curation, learning), ensure_ascii=False, indent=2)
-        parts.append(("  " + text.replace("\n", "\n  ")).encode("utf-8"))  # one level in, as in the list
+    learning = learning or Learning()
+    parts = [_paper_json(paper, curation.notes_of(paper.id), curation.themes_of(paper.id),
+                         learning.themes_suggested_for(paper.id), learning.related_to(paper.id))
+             for paper in sorted(papers, key=lambda paper: paper.id)]
     return b"[\n" + b",\n".join(parts) + b"\n]\n" if parts else b"[]\n"
