@@ -116,10 +116,16 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes],
     """Return every page, and the site's files (path, bytes), each page rendered as it is taken."""
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
-    pages = make_pages(site, urls.link, urls.absolute, with_map)
-    data = data_files(site, [page.route for page in pages if page.route != "404.html"], urls, memo)
+    pages, data = memo(site_pages, site, with_map, memo)
     layout = Layout(site.config, navigation(with_map), urls)
     return pages, chain(render_pages(pages, templates, layout, memo), data.items(), assets.items())
+
+
+def site_pages(site: Site, with_map: bool, memo: Memo) -> tuple[tuple[Page, ...], dict[str, bytes]]:
+    """Return every page and every data file of the site: the pages stage, as one memoized step."""
+    urls = Urls.from_base_url(site.config.base_url)
+    pages = make_pages(site, urls.link, urls.absolute, with_map)
+    return pages, data_files(site, [page.route for page in pages if page.route != "404.html"], urls, memo)
 
 
 def check_outputs(project: Project, options: Options) -> None:

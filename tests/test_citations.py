@@ -196,3 +196,14 @@ def test_search_indexes_authors_and_arxiv_ids(site):
     head = json.loads((site / "search" / "head.json").read_text("utf-8"))
     assert [field for field, _ in head["index"]["fields"]] == ["title", "arxiv", "authors", "tags", "themes"]
     assert MAMBA in head["index"]["terms"] and "dao" in head["index"]["terms"]
+
+
+def test_citation_keys_are_unique_even_when_thousands_share_a_base():
+    from sitegen.model import Paper
+    from sitegen.site.citations import citation_keys
+
+    papers = [Paper(id=f"copy-{i}-deep-sets", title=f"Copy {i}: Deep Sets", abstract="", authors=None, published=None,
+                    upvotes=None, links=(), sources=()) for i in range(5000)]
+    keys = citation_keys(papers)
+    assert len(set(keys.values())) == 5000
+    assert all(key.startswith("anonndcopy-") for key in keys.values())

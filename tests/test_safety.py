@@ -162,3 +162,19 @@ def test_the_output_does_not_depend_on_the_folder_the_time_zone_the_locale_or_th
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
     sources = {record["id"]: record["sources"] for record in json.loads((tmp_path / "a" / "papers.json").read_text())}
     assert all(source.startswith("content/sources/") for found in sources.values() for source in found)
+
+
+def test_a_killed_build_leaves_no_process_behind(project, tmp_path):
+    """A build runs in one process: nothing it started outlives it (kill -9 included)."""
+    build = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--content", str(project / "content"),
+                              "--templates", str(project / "templates"), "--out", str(tmp_path / "site"), "--fresh"],
+                             cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.5)  # into the build: reading, learning or rendering
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(build.pid)], capture_output=True, text=True,
+                              check=False).stdout.split()
+    build.kill()
+    build.wait()
+    time.sleep(0.2)
+    group = subprocess.run(["ps", "-o", "pid=", "-g", str(build.pid)], capture_output=True, text=True,
+                           check=False).stdout.split()
+    assert group == [], f"processes left of the killed build: {group} (its children were {children})"

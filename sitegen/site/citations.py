@@ -70,8 +70,18 @@ def citation_keys(papers: Iterable[Paper]) -> dict[str, str]:
     """
     bases = {paper.id: base_key(paper) for paper in papers}
     count = Counter(bases.values())
-    return {paper_id: key if count[key] == 1 else f"{key}-{hashlib.sha1(paper_id.encode()).hexdigest()[:4]}"
-            for paper_id, key in bases.items()}
+    keys: dict[str, str] = {}
+    taken = {key for key, seen in count.items() if seen == 1}
+    for paper_id, key in sorted(bases.items()):
+        if count[key] == 1:
+            keys[paper_id] = key
+            continue
+        digest, length = hashlib.sha1(paper_id.encode()).hexdigest(), 4
+        while f"{key}-{digest[:length]}" in taken:
+            length += 2
+        keys[paper_id] = f"{key}-{digest[:length]}"
+        taken.add(keys[paper_id])
+    return keys
 
 
 @functools.cache
@@ -123,7 +133,7 @@ def bibtex_entry(paper: Paper, key: str, url: str) -> str:
 
 def bibtex_file(papers: Iterable[Paper], keys: dict[str, str], url_of: Any) -> bytes:
     """Return a .bib of papers, entries sorted by key, separated by a blank line."""
-    entries = sorted((keys[paper.id], paper) for paper in papers)
+    entries = sorted(((keys[paper.id], paper) for paper in papers), key=lambda entry: entry[0])
     return "\n".join(bibtex_entry(paper, key, url_of(paper)) for key, paper in entries).encode("utf-8")
 
 
