@@ -74,6 +74,8 @@ class Memo:
         self._used: set[str] = set()  # keys used by the current build
         self._origins: dict[int, tuple[Any, str]] = {}  # id of a value returned -> (value, its key)
         self._pending: dict[str, tuple[str, bytes]] = {}  # new entries: key -> (step, blob)
+        # With `keep`, new values are in memory anyway: they are packed when saved, not when made.
+        self._unpacked: dict[str, tuple[str, Any]] = {}
         self._pending_bytes = 0
         self._written: set[str] = set()  # keys written to disk since the last save
         self._database: sqlite3.Connection | None = None
@@ -94,8 +96,9 @@ class Memo:
         self.misses += 1
         self.computed[name] += 1
         value = step(*inputs)
-        blob = _pack(value) if self.folder is not None else None
-        if blob is not None:
+        if self.folder is not None and self.keep:
+            self._unpacked[key] = (name, value)  # packed by save(), after the build is shown
+        elif self.folder is not None and (blob := _pack(value)) is not None:
             self._pending[key] = (name, blob)
             self._pending_bytes += len(blob)
             if self._pending_bytes > FLUSH_BYTES:
@@ -143,6 +146,10 @@ class Memo:
         """Write the new entries to disk, note which were used, and drop the long unused."""
         if self.folder is None:
             return
+        for key, (name, value) in self._unpacked.items():
+            if (blob := _pack(value)) is not None:
+                self._pending[key] = (name, blob)
+        self._unpacked = {}
         written = set(self._written) | set(self._pending)
         self._write_pending()
         database = self._open()

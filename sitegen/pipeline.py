@@ -80,8 +80,12 @@ class BuildResult:
         return "\n".join(["Time per phase:", *lines, f"  {'total':<{width}}  {self.seconds:6.3f} s"])
 
 
-def build(project: Project, options: Options, memo: Memo) -> BuildResult:
-    """Build the whole site into `options.out`; on any error, the published site stays as it was."""
+def build(project: Project, options: Options, memo: Memo, save: bool = True) -> BuildResult:
+    """Build the whole site into `options.out`; on any error, the published site stays as it was.
+
+    The memo is saved at the end, unless `save` is False: `sitegen serve` saves it once the
+    browsers have been told of the build.
+    """
     started, timings = time.perf_counter(), Timings()
     check_outputs(project, options)
     memo.start_build()
@@ -102,7 +106,8 @@ def build(project: Project, options: Options, memo: Memo) -> BuildResult:
         if options.markdown is not None:
             with Output(options.markdown, state, options.force, "--markdown") as documents:
                 documents.publish(markdown_files(pages).items())
-    memo.save()
+    if save:
+        memo.save()
     return BuildResult(
         pages=len(pages), files=report.kept + len(report.written), papers=len(site.catalog.papers),
         themes=len(site.curation.themes), tags=len(site.curation.tags), written=len(report.written),

@@ -286,11 +286,12 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
         def build_once(reason: str) -> None:
             started = time.perf_counter()
             try:
-                result = build(project, options, memo)
+                result = build(project, options, memo, save=False)
             except SitegenError as error:
                 output = "\n".join(problem.format() for problem in error.problems)
                 builds.publish(False, output, time.perf_counter() - started)
                 say(f"{reason}: the build failed; the page shows the error until it is fixed\n{output}")
+                memo.save()
                 return
             for warning in result.warnings:
                 say(warning.format())
@@ -298,6 +299,7 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
             outcome = builds.publish(True, "", result.seconds, pages)
             say(f"{reason}: built in {outcome.seconds:.2f} s, {result.written} files changed, "
                 f"{memo.misses} steps computed")
+            memo.save()  # after the browsers were told: packing what was computed is no part of the wait
 
         watching = threading.Event()
 

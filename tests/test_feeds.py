@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
-from sitegen.site.feeds import FEED_SIZE, feed_files
+from sitegen.site.feeds import FEED_SIZE, feed_files, feed_xml
 from sitegen.model import Catalog
 from sitegen.site.urls import Urls
 
@@ -34,13 +34,13 @@ def test_the_feed_is_atom_with_the_elements_rfc_4287_requires():
         assert entry.findtext(f"{A}id").startswith("https://user.github.io/repo/papers/")
         assert entry.find(f"{A}link[@rel='alternate']").get("href") == entry.findtext(f"{A}id")
         assert entry.findtext(f"{A}updated").endswith("T00:00:00Z")
-        assert entry.find(f"{A}summary").get("type") == "text"
+        assert entry.find(f"{A}content").get("type") == "html"
 
 
 def test_feed_entries_are_the_papers_newest_added_first_with_their_dates_and_tags():
     feed = ET.fromstring(files_of()["feed.xml"])
     entries = {e.findtext(f"{A}title"): e for e in feed.findall(f"{A}entry")}
-    assert list(entries) == ["Loose paper", "Gamma", "Alpha", "Beta"]
+    assert list(entries) == ["Gamma", "Alpha", "Beta"], "curated papers only: not the loose one"
     alpha = entries["Alpha"]
     assert alpha.findtext(f"{A}published") == "2024-08-09T00:00:00Z"
     assert [c.get("term") for c in alpha.findall(f"{A}category")] == ["mamba", "theory"]
@@ -50,7 +50,7 @@ def test_feed_entries_are_the_papers_newest_added_first_with_their_dates_and_tag
 def test_the_feed_holds_the_most_recent_papers_only():
     many = tuple(paper(f"p{n:03}", f"P {n}", sources=(f"000_x.txt:{n + 1}",)) for n in range(FEED_SIZE + 5))
     site = replace(curated_site(), catalog=Catalog(papers=many))
-    feed = ET.fromstring(files_of(site)["feed.xml"])
+    feed = ET.fromstring(feed_xml(site, URLS.absolute, many))
     titles = [e.findtext(f"{A}title") for e in feed.findall(f"{A}entry")]
     assert len(titles) == FEED_SIZE
     assert titles[0] == f"P {FEED_SIZE + 4}"
@@ -60,9 +60,28 @@ def test_the_feed_holds_the_most_recent_papers_only():
 def test_markup_in_titles_is_escaped_text_in_the_feed():
     hostile = paper("x", "<script>alert(1)</script> \x0c&", sources=("999_z.txt:1",))
     site = replace(curated_site(), catalog=Catalog(papers=(hostile,)))
-    data = files_of(site)["feed.xml"]
+    data = feed_xml(site, URLS.absolute, (hostile,))
     assert b"&lt;script&gt;alert(1)&lt;/script&gt; &amp;</title>" in data
     assert ET.fromstring(data).find(f"{A}entry/{A}title").text == "<script>alert(1)</script> &"
+
+
+def test_an_entry_carries_the_curators_note_as_html_above_the_abstract():
+    feed = ET.fromstring(files_of()["feed.xml"])
+    alpha = next(e for e in feed.findall(f"{A}entry") if e.findtext(f"{A}title") == "Alpha")
+    content = alpha.findtext(f"{A}content")
+    assert content.startswith('<div class="note"><p>Read <strong>section 3</strong>.</p></div><p>')
+    assert "<script" not in content
+
+
+def test_each_theme_and_tag_has_its_own_feed_of_its_papers():
+    files = files_of()
+    ssm = ET.fromstring(files["themes/ssm/feed.xml"])
+    assert ssm.findtext(f"{A}id") == "https://user.github.io/repo/themes/ssm/"
+    assert ssm.find(f"{A}link[@rel='self']").get("href") == "https://user.github.io/repo/themes/ssm/feed.xml"
+    assert ssm.findtext(f"{A}title") == "Test Reading List: State spaces"
+    assert {e.findtext(f"{A}title") for e in ssm.findall(f"{A}entry")} == {"Alpha", "Beta", "Gamma"}
+    mamba = ET.fromstring(files["tags/mamba/feed.xml"])
+    assert [e.findtext(f"{A}title") for e in mamba.findall(f"{A}entry")] == ["Alpha"]
 
 
 def test_the_sitemap_lists_the_given_pages_as_absolute_urls():
@@ -73,10 +92,12 @@ def test_the_sitemap_lists_the_given_pages_as_absolute_urls():
     ]
 
 
-def test_robots_txt_points_at_the_sitemap_and_nojekyll_is_empty():
+def test_robots_txt_is_written_only_where_crawlers_read_it_and_nojekyll_is_empty():
     files = files_of()
-    assert files["robots.txt"] == b"User-agent: *\nAllow: /\n\nSitemap: https://user.github.io/repo/sitemap.xml\n"
+    assert "robots.txt" not in files, "crawlers never read /repo/robots.txt: only the host's root one"
     assert files[".nojekyll"] == b""
+    at_root = feed_files(curated_site(), ("",), Urls.from_base_url("https://papers.example.org/").absolute)
+    assert at_root["robots.txt"] == b"User-agent: *\nAllow: /\n\nSitemap: https://papers.example.org/sitemap.xml\n"
 
 
 def test_cname_is_written_only_when_the_settings_name_a_domain():

@@ -137,7 +137,8 @@ def test_a_template_edit_converts_no_markdown_and_a_note_edit_refits_nothing(pro
     edit(project / "content" / "curation" / "attention.yaml", "Read it *first*.", "Read it *second*.")
     after_note = computed_by_a_new_build()
     assert "fit" not in after_note, "a note is not an input of the fit"
-    assert 0 < after_note["to_html"] <= 3, after_note  # the paper's page and its theme's
+    # The paper's page, its theme's page and its tags' pages show the note.
+    assert 0 < after_note["to_html"] <= 2 + 4, after_note
     edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n", "")
     after_placement = computed_by_a_new_build()
     assert after_placement["theme_learning"] == 1 and "features" not in after_placement
@@ -200,7 +201,7 @@ def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, monkey
 def test_an_output_file_changed_or_removed_by_hand_is_rebuilt(project, capsys):
     build(project, "site")
     expected = tree(project / "site")
-    (project / "site" / "robots.txt").write_text("edited by hand\n", encoding="utf-8")
+    (project / "site" / "sitemap.xml").write_text("edited by hand\n", encoding="utf-8")
     (project / "site" / "feed.xml").unlink()
     capsys.readouterr()
     build(project, "site")

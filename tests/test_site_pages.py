@@ -114,18 +114,23 @@ def test_the_tags_index_counts_papers_and_each_tag_page_lists_them():
     assert '<li><a href="/repo/tags/theory/">theory</a> (2): Theory.</li>' in index
     assert '<li><a href="/repo/tags/unused/">unused</a> (0): No papers.</li>' in index
     tag = main_of(files["tags/theory/index.html"])
-    assert "<h1>Tag: theory</h1>" in tag and "<p>2 papers.</p>" in tag
-    assert '<li><a href="/repo/papers/alpha/">Alpha</a> (Aug 9, 2024)</li>' in tag
-    assert '<li><a href="/repo/papers/beta/">Beta</a> (Feb 10)</li>' in tag
+    assert "<h1>Tag: theory</h1>" in tag
+    assert '<p>2 papers. Follow the tag with its <a href="/repo/tags/theory/feed.xml">Atom feed</a>.</p>' in tag
+    # Each paper as on a theme page: its link, facts and note, then its abstract.
+    assert '<h2><a href="/repo/papers/alpha/">Alpha</a></h2>\n<p>Aug 9, 2024 · 4 authors · 12 upvotes · tags:' in tag
+    assert "<p>Read <strong>section 3</strong>.</p>" in tag
+    assert '<h2><a href="/repo/papers/beta/">Beta</a></h2>\n<p>Feb 10 · tags:' in tag
 
 
 def test_the_all_papers_table_has_sort_keys_for_title_date_and_upvotes():
     table = main_of(render()["papers/index.html"])
     titles = re.findall(r'<td data-value="\d+"><a href="[^"]+">([^<]+)</a></td>', table)
     assert titles == ["Alpha", "Beta", "Gamma", "Loose paper"]
-    assert '<td data-value="2024-08-09">Aug 9, 2024</td>\n<td data-value="12">12</td>' in table
-    assert '<td data-value="0000-02-10">Feb 10</td>' in table
+    assert '<td data-label="Date" data-value="2024-08-09">Aug 9, 2024</td>' in table
+    assert '<td data-label="Upvotes" data-value="12">12</td>' in table
+    assert '<td data-label="Date" data-value="0000-02-10">Feb 10</td>' in table
     assert '<th scope="col" data-sort="number">Upvotes</th>' in table
+    assert "<th scope=\"col\">Authors</th>" not in table, "no paper has author names: no empty column"
 
 
 def test_the_about_page_comes_from_content_pages():

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from sitegen.model import Paper, Site
 from sitegen.site.pages import added_order
 from sitegen.site.papers_json import encode_papers
-from sitegen.site.urls import paper_route
+from sitegen.site.urls import paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
 
 FEED_SIZE = 50
+FEED_ROUTE = "feed.xml"
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # With no date in the listings, a paper still needs an Atom <updated>; this one says "unknown".
@@ -31,24 +35,30 @@ def atom_date(paper: Paper) -> str | None:
     return f"{paper.published}T00:00:00Z" if paper.year and paper.published else None
 
 
-def feed_xml(site: Site, absolute: Link) -> bytes:
-    """Return the Atom feed (RFC 4287) of the most recently added papers, newest first.
+def feed_xml(site: Site, absolute: Link, papers: Iterable[Paper] | None = None, route: str = FEED_ROUTE,
+             title: str | None = None) -> bytes:
+    """Return an Atom feed (RFC 4287) of the most recently added papers, newest first.
 
-    "Added" is the papers' position in the listings (sitegen.site.pages.added_order). An entry's
-    <updated> is its paper's date when known; else the newest known date of the feed, so the
-    feed never depends on the clock.
+    The main feed holds the curated papers; a theme's or a tag's feed holds its own. "Added"
+    is the papers' position in the listings (sitegen.site.pages.added_order). An entry's
+    <published> is its paper's date (its first version's, from its record), and <updated>
+    the same, or the newest known date of the feed, so the feed never depends on the clock.
+    Its content is the curator's note, as HTML, above the abstract.
     """
     ET.register_namespace("", ATOM)
-    recent = added_order(site.catalog.papers)[:FEED_SIZE]
-    known = sorted(date for paper in site.catalog.papers if (date := atom_date(paper)))
+    chosen = tuple(papers) if papers is not None else tuple(
+        paper for paper in site.catalog.papers if site.curation.themes_of(paper.id))
+    recent = added_order(chosen)[:FEED_SIZE]
+    known = sorted(date for paper in chosen if (date := atom_date(paper)))
     feed_updated = known[-1] if known else UNKNOWN_DATE
     feed = ET.Element(f"{{{ATOM}}}feed")
-    _text(feed, "title", site.config.title)
+    _text(feed, "title", title or site.config.title)
     _text(feed, "subtitle", site.config.description)
-    _text(feed, "id", absolute(""))
+    _text(feed, "id", absolute(route.removesuffix(FEED_ROUTE)))  # the main feed's id is the site's, as ever
     _text(feed, "updated", feed_updated)
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml", href=absolute("feed.xml"))
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=absolute(""))
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml", href=absolute(route))
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html",
+                  href=absolute(route.removesuffix(FEED_ROUTE)))
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", site.config.author)
     _text(feed, "generator", "sitegen")
@@ -72,10 +82,39 @@ def feed_xml(site: Site, absolute: Link) -> bytes:
             _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", name)
         for tag in notes.tags:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=xml_text(tag))
-        summary = _text(entry, "summary", paper.abstract)
-        summary.set("type", "text")
+        content = _text(entry, "content", entry_html(notes.note, paper.abstract))
+        content.set("type", "html")
     ET.indent(feed)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode").encode("utf-8") + b"\n"
+
+
+@functools.lru_cache(maxsize=200_000)
+def entry_html(note: str | None, abstract: str) -> str:
+    """Return a feed entry's content: the curator's note (sanitized Markdown) above the abstract."""
+    from sitegen.render.markdown import to_html  # the one way HTML is made from Markdown
+
+    parts = [f'<div class="note">{to_html(note)}</div>'] if note else []
+    return "".join(parts) + f"<p>{html.escape(' '.join(abstract.split()))}</p>"
+
+
+def theme_feeds(site: Site, absolute: Link) -> dict[str, bytes]:
+    """Return a feed per theme and per tag, beside its page: themes/<slug>/feed.xml, tags/<slug>/feed.xml."""
+    by_id = site.catalog.by_id()
+    files = {}
+    for theme in site.curation.themes:
+        placed = dict.fromkeys(p.paper_id for p in site.curation.placements if p.theme == theme.slug)
+        files[theme_route(theme.slug) + FEED_ROUTE] = feed_xml(
+            site, absolute, [by_id[i] for i in placed if i in by_id], theme_route(theme.slug) + FEED_ROUTE,
+            f"{site.config.title}: {theme.title}")
+    tagged: dict[str, list[Paper]] = {tag.slug: [] for tag in site.curation.tags}
+    for paper_id, notes in site.curation.notes:
+        for tag in notes.tags:
+            if paper_id in by_id and tag in tagged:
+                tagged[tag].append(by_id[paper_id])
+    for tag, papers in tagged.items():
+        files[tag_route(tag) + FEED_ROUTE] = feed_xml(site, absolute, papers, tag_route(tag) + FEED_ROUTE,
+                                                      f"{site.config.title}: papers tagged {tag}")
+    return files
 
 
 def sitemap_xml(routes: Iterable[str], absolute: Link) -> bytes:
@@ -101,13 +140,16 @@ def papers_json(site: Site) -> bytes:
 def feed_files(site: Site, page_routes: Iterable[str], absolute: Link) -> dict[str, bytes]:
     """Return the feed, sitemap, robots.txt, .nojekyll, papers.json and (with a domain) CNAME."""
     files = {
-        "feed.xml": feed_xml(site, absolute),
+        FEED_ROUTE: feed_xml(site, absolute),
+        **theme_feeds(site, absolute),
         "sitemap.xml": sitemap_xml(page_routes, absolute),
-        "robots.txt": robots_txt(absolute),
         # GitHub Pages would otherwise run Jekyll over a branch deploy and drop _-prefixed files.
         ".nojekyll": b"",
         "papers.json": papers_json(site),
     }
+    if urlsplit(absolute("")).path == "/":
+        # Crawlers read robots.txt at a host's root only: under a project's path it is never read.
+        files["robots.txt"] = robots_txt(absolute)
     if site.config.domain:
         files["CNAME"] = (site.config.domain + "\n").encode()
     return files

@@ -111,6 +111,11 @@ class PaperRow:
     sort_date: str
     upvotes: int | None
     themes: tuple[NavLink, ...]
+    authors: str = ""
+
+
+# A column of the all-papers table is shown when at least this share of its rows hold a value.
+COLUMN_SHOWN = 0.2
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class Page:
     theme: ThemeExtras | None = None
     map: PaperMap | None = None
     count: int = 0  # the papers a page is about, where it says how many
+    columns: tuple[str, ...] = ()  # the all-papers table's optional columns that hold data
+    feed: str | None = None  # the route of the page's own Atom feed (a theme's, a tag's)
 
     @property
     def markdown_path(self) -> str:
@@ -401,8 +408,10 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]
 def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Page:
     entries = structure.theme_papers[theme.slug]
     count = len(entries)
+    feed = theme_route(theme.slug) + "feed.xml"
+    follow = f"Follow the theme with its {md_link('Atom feed', link(feed))}."
     lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), "",
-             f"{count} paper{'' if count == 1 else 's'} in reading order.", ""]
+             f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
     start = [paper for paper, start_here in entries if start_here]
     more = [paper for paper, start_here in entries if not start_here]
     if start:
@@ -414,7 +423,7 @@ def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Pa
         for paper in more:
             lines += paper_entry(paper, site, link, "###")
     return Page(route=theme_route(theme.slug), template="theme.html", title=theme.title, section="themes",
-                description=first_paragraph(theme.description)[:300], markdown="\n".join(lines),
+                description=first_paragraph(theme.description)[:300], markdown="\n".join(lines), feed=feed,
                 edit_url=edit_url(site, f"curation/{theme.slug}.yaml"), theme=theme_extras(site, structure, theme))
 
 
@@ -569,14 +578,13 @@ def tags_page(site: Site, structure: Structure, link: Link) -> Page:
 def tag_page(site: Site, structure: Structure, slug: str, description: str, link: Link) -> Page:
     papers = structure.tag_papers.get(slug, ())
     count = len(papers)
+    feed = tag_route(slug) + "feed.xml"
     lines = [f"# Tag: {md_text(slug)}", "", md_text(description), "",
-             f"{count} paper{'' if count == 1 else 's'}.", ""]
-    for paper in papers:
-        lines.append(f"- {md_link(paper.title, link(paper_route(paper.id)))}"
-                     + (f" ({show_date(paper.published)})" if paper.published else ""))
-    lines.append("")
+             f"{count} paper{'' if count == 1 else 's'}. Follow the tag with its {md_link('Atom feed', link(feed))}.", ""]
+    for paper in papers:  # as on theme pages: first authors, date, tags, the curator's note, the abstract
+        lines += paper_entry(paper, site, link, "##")
     return Page(route=tag_route(slug), template="page.html", title=f"Tag: {slug}", section="tags",
-                description=description, markdown="\n".join(lines))
+                description=description, markdown="\n".join(lines), feed=feed)
 
 
 def all_papers_page(site: Site, structure: Structure) -> Page:
@@ -596,11 +604,15 @@ def all_papers_page(site: Site, structure: Structure) -> Page:
             sort_date=sort_date(paper.published),
             upvotes=paper.upvotes,
             themes=themes_of[paper.id],
+            authors=short_authors(paper),
         )
         for paper in sorted(site.catalog.papers, key=lambda p: (p.title.casefold(), p.id))
     )
+    held = {"authors": sum(bool(row.authors) for row in rows), "date": sum(bool(row.date) for row in rows),
+            "upvotes": sum(row.upvotes is not None for row in rows), "themes": sum(bool(row.themes) for row in rows)}
+    columns = tuple(name for name, count in held.items() if rows and count >= COLUMN_SHOWN * len(rows))
     return Page(route="papers/", template="papers.html", title="All papers", section="papers",
-                description=f"All {len(rows)} papers of {site.config.title}.", rows=rows)
+                description=f"All {len(rows)} papers of {site.config.title}.", rows=rows, columns=columns)
 
 
 def free_page(slug: str, title: str, markdown_text: str) -> Page:

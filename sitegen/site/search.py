@@ -57,6 +57,7 @@ class SearchDocument:
     abstract: str
     published: str
     theme: str  # slug of the theme a result names; "" when the paper has none
+    standing: int = 0  # 0 uncurated, 1 curated, 2 "start here" somewhere: search.js ranks by it at equal scores
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class PackedIndex:
 def search_documents(site: Site) -> tuple[SearchDocument, ...]:
     """Return a search document per paper, in catalog (id) order; its position is its lunr ref."""
     titles = {theme.slug: theme.title for theme in site.curation.themes}
+    starting = {placement.paper_id for placement in site.curation.placements if placement.start_here}
     documents = []
     for paper in site.catalog.papers:
         themes = site.curation.themes_of(paper.id)
@@ -100,6 +102,7 @@ def search_documents(site: Site) -> tuple[SearchDocument, ...]:
                 abstract=_plain(paper.abstract),
                 published=paper.published or "",
                 theme=themes[0] if themes else "",
+                standing=2 if paper.id in starting else 1 if site.curation.themes_of(paper.id) else 0,
             )
         )
     return tuple(documents)
@@ -192,7 +195,7 @@ def head_json(themes: Sequence[tuple[str, str]], documents: Sequence[SearchDocum
         "themes": [[slug, title] for slug, title in themes],
         "papers": [
             [packed_id(document.id, document.title), document.title, document.published,
-             theme_numbers.get(document.theme, -1)]
+             theme_numbers.get(document.theme, -1), document.standing]
             for document in documents
         ],
         "index": pack_index(found[: len(HEAD_FIELDS)], HEAD_FIELDS).as_json(),

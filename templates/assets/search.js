@@ -105,8 +105,44 @@ function runQuery(index, lunrLib, query) {
   }
 }
 
+// What lunr's pipeline makes of a word of the query: "" for a stop word ("of", "the").
+function queryTerm(lunrLib, word) {
+  const trimmed = word.toLowerCase().replace(/^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu, "");
+  if (!trimmed || !lunrLib.stopWordFilter(new lunrLib.Token(trimmed))) return "";
+  return lunrLib.stemmer(new lunrLib.Token(trimmed)).toString();
+}
+
+function titleKey(text) {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).join(" ");
+}
+
+const CURATED_BOOST = [1, 1.1, 1.25]; // by a paper's standing: uncurated, curated, "start here"
+
+// Order lunr's answers as a reader means a query: papers that match every word first (lunr
+// ORs the words), an exact title first among them, then by score, curated papers (and
+// "start here" ones more) raised a little above uncurated ones of about the same score.
+function rank(results, query, papers, lunrLib) {
+  const words = plainTerms(query).split(/\s+/).filter(Boolean);
+  const terms = [...new Set(words.map((word) => queryTerm(lunrLib, word)).filter(Boolean))];
+  const exact = titleKey(query);
+  return results
+    .map((result, order) => {
+      const row = papers[Number(result.ref)];
+      const matched = Object.keys(result.matchData.metadata);
+      return {
+        result,
+        order,
+        covered: terms.filter((term) => matched.some((key) => key === term || key.startsWith(term))).length,
+        exact: row && titleKey(row[1]) === exact ? 1 : 0,
+        score: result.score * CURATED_BOOST[(row && row[4]) || 0],
+      };
+    })
+    .sort((a, b) => b.covered - a.covered || b.exact - a.exact || b.score - a.score || a.order - b.order)
+    .map((entry) => entry.result);
+}
+
 if (typeof module === "object" && module.exports) {
-  module.exports = { unpackIndex, idOf, slugOf, typeahead, plainTerms, runQuery };
+  module.exports = { unpackIndex, idOf, slugOf, typeahead, plainTerms, runQuery, rank, queryTerm };
 }
 
 // ---- The page ---------------------------------------------------------------------------
@@ -184,7 +220,7 @@ function startSearch() {
   function show(query) {
     if (!index) return;
     const started = performance.now();
-    const results = runQuery(index, lunr, query);
+    const results = rank(runQuery(index, lunr, query), query, store.papers, lunr);
     list.replaceChildren(...results.slice(0, shown).map(resultItem));
     more.hidden = results.length <= shown;
     const text = query.trim();
