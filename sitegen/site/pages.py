@@ -383,8 +383,8 @@ def home_page(site: Site, structure: Structure, link: Link) -> Page:
                 description=site.config.description, markdown="\n".join(lines))
 
 
-def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]:
-    """Return the Markdown of one paper in a list: title, metadata, tags, code, abstract."""
+def paper_entry(paper: Paper, site: Site, link: Link, heading: str, abstract: bool = True) -> list[str]:
+    """Return the Markdown of one paper in a list: title, metadata, tags, code, note, abstract."""
     notes = site.curation.notes_of(paper.id)
     facts = [metadata_line(paper)] if metadata_line(paper) else []
     if notes.tags:
@@ -397,6 +397,8 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str) -> list[str]
         lines += [" · ".join(facts), ""]
     if notes.note:
         lines += [notes.note.strip(), ""]
+    if not abstract:
+        return lines
     if rest:
         # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
         lines += [f"<details><summary>{html_text(excerpt)}…</summary><p>…{html_text(rest)}</p></details>", ""]
@@ -581,8 +583,8 @@ def tag_page(site: Site, structure: Structure, slug: str, description: str, link
     feed = tag_route(slug) + "feed.xml"
     lines = [f"# Tag: {md_text(slug)}", "", md_text(description), "",
              f"{count} paper{'' if count == 1 else 's'}. Follow the tag with its {md_link('Atom feed', link(feed))}.", ""]
-    for paper in papers:  # as on theme pages: first authors, date, tags, the curator's note, the abstract
-        lines += paper_entry(paper, site, link, "##")
+    for paper in papers:  # as on theme pages: first authors, date, tags, the curator's note (not the abstract)
+        lines += paper_entry(paper, site, link, "##", abstract=False)
     return Page(route=tag_route(slug), template="page.html", title=f"Tag: {slug}", section="tags",
                 description=description, markdown="\n".join(lines), feed=feed)
 
