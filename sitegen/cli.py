@@ -270,7 +270,8 @@ def run_check(args: argparse.Namespace) -> int:
 
     project = project_from(args)
     try:
-        site, problems = read_site(files_of(project, memo_for(project)))
+        # In memory only: check writes nothing, not even the cache (packing it costs more than it saves).
+        site, problems = read_site(files_of(project))
     except SitegenError as error:
         site, problems = None, error.problems
     report(problems, args)

@@ -52,9 +52,10 @@ def parse_yaml(text: str, name: str) -> tuple[YamlDocument | None, list[Problem]
         return None, [too_deep(text, name)]
     except _Unreadable as failure:
         return None, [failure.problem]
-    if _depth(root) > MAX_DEPTH:
+    depth, mappings = _shape(root)
+    if depth > MAX_DEPTH:
         return None, [too_deep(text, name)]
-    return YamlDocument(name, root), duplicate_keys(root, name)
+    return YamlDocument(name, root), duplicate_keys(mappings, name)
 
 
 class _Unreadable(Exception):
@@ -76,17 +77,26 @@ def _compose(text: str, name: str) -> yaml.Node | None:
             raise _Unreadable(Problem(name, 0, 0, f"invalid YAML: {error}")) from None
 
 
-def _depth(root: yaml.Node | None) -> int:
-    deepest, stack = 0, [(root, 1)]
+def _shape(root: yaml.Node | None) -> tuple[int, list[yaml.MappingNode]]:
+    """Return how deep the tree nests (stopping past MAX_DEPTH) and its mappings, each once."""
+    deepest, mappings, seen = 0, [], set()
+    stack: list[tuple[yaml.Node | None, int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                return depth
-            children = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else node.value
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
+        if node is None or id(node) in seen:  # aliases share nodes; visit each once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            mappings.append(node)
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest, mappings
+    return deepest, mappings
 
 
 def too_deep(text: str, name: str) -> Problem:
@@ -120,10 +130,10 @@ def syntax_problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
     return Problem(name, line, column, f"invalid YAML: {message}", hint)
 
 
-def duplicate_keys(root: yaml.Node | None, name: str) -> list[Problem]:
-    """Report every key given twice in one mapping, anywhere in the tree."""
+def duplicate_keys(mappings: Iterable[yaml.MappingNode], name: str) -> list[Problem]:
+    """Report every key given twice in one mapping."""
     problems: list[Problem] = []
-    for mapping in _mappings(root):
+    for mapping in mappings:
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in mapping.value:
             key = str(key_node.value)
@@ -135,20 +145,6 @@ def duplicate_keys(root: yaml.Node | None, name: str) -> list[Problem]:
             else:
                 seen[key] = key_node
     return problems
-
-
-def _mappings(root: yaml.Node | None) -> Iterable[yaml.MappingNode]:
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:  # aliases share nodes; visit each once
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            yield node
-            stack.extend(value for pair in node.value for value in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
 
 
 def where(node: yaml.Node | None) -> tuple[int, int]:
