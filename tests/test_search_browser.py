@@ -225,6 +225,21 @@ def test_a_first_time_visitor_downloads_at_most_60_kb_before_the_first_result(ch
     assert sum(sizes.values()) <= BUDGET, report
 
 
+def test_results_arriving_for_a_query_in_the_address_shift_nothing(chromium, published):
+    context = chromium.new_context(viewport={"width": 412, "height": 823})  # a phone, where shifts show most
+    page = context.new_page()
+    page.add_init_script("""window.__shift = 0; new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shift += entry.value;
+    }).observe({type: "layout-shift", buffered: true});""")
+    page.goto(published.url + "search/?q=state+space")
+    page.wait_for_function("() => document.getElementById('search-results').dataset.stage === 'full'")
+    page.wait_for_timeout(300)
+    shift = page.evaluate("window.__shift")
+    context.close()
+    print(f"\ncumulative layout shift of the search page with ?q=: {shift:.3f}")
+    assert shift <= 0.05
+
+
 @pytest.fixture(scope="module")
 def reference(published) -> object:
     """An index over all fields at once, built by Python lunr from the same documents."""

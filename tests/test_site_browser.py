@@ -31,6 +31,7 @@ def representative_pages(site: PublishedSite) -> dict[str, str]:
         "tag": f"{site.url}tags/{tag}/",
         "search": f"{site.url}search/",
         "map": f"{site.url}map/",
+        "all papers": f"{site.url}papers/",
     }
 
 
