@@ -190,6 +190,14 @@ class Curation(_Lookups):
     def notes_of(self, paper_id: str) -> PaperNotes:
         return self._notes_by_paper.get(paper_id, PaperNotes())
 
+    def placed_in(self, theme_slug: str) -> tuple[str, ...]:
+        """Return the ids of a theme's papers, in the curators' order, each once."""
+        return self._papers_by_theme.get(theme_slug, ())
+
+    def tagged(self, tag: str) -> tuple[str, ...]:
+        """Return the ids of the papers that carry a tag, by id."""
+        return self._papers_by_tag.get(tag, ())
+
     # Lookups computed once: every page of a 100,000-paper site asks for them.
     @cached_property
     def _themes_by_paper(self) -> dict[str, tuple[str, ...]]:
@@ -205,6 +213,21 @@ class Curation(_Lookups):
     @cached_property
     def _notes_by_paper(self) -> dict[str, PaperNotes]:
         return dict(self.notes)
+
+    @cached_property
+    def _papers_by_theme(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, dict[str, None]] = {}
+        for placement in self.placements:
+            found.setdefault(placement.theme, {})[placement.paper_id] = None
+        return {slug: tuple(ids) for slug, ids in found.items()}
+
+    @cached_property
+    def _papers_by_tag(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        for paper_id, notes in self.notes:
+            for tag in notes.tags:
+                found.setdefault(tag, []).append(paper_id)
+        return {tag: tuple(ids) for tag, ids in found.items()}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,6 @@ def citation_files(site: Site, urls: Urls) -> dict[str, bytes]:
     files[CSL_ROUTE] = csl_json(site.catalog.papers, keys, url_of)
     by_id = site.catalog.by_id()
     for theme in site.curation.themes:
-        placed = dict.fromkeys(p.paper_id for p in site.curation.placements if p.theme == theme.slug)
-        files[theme_bibtex_route(theme.slug)] = bibtex_file([by_id[i] for i in placed if i in by_id], keys, url_of)
+        placed = [by_id[i] for i in site.curation.placed_in(theme.slug) if i in by_id]
+        files[theme_bibtex_route(theme.slug)] = bibtex_file(placed, keys, url_of)
     return files

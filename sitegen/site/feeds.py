@@ -102,18 +102,13 @@ def theme_feeds(site: Site, absolute: Link) -> dict[str, bytes]:
     by_id = site.catalog.by_id()
     files = {}
     for theme in site.curation.themes:
-        placed = dict.fromkeys(p.paper_id for p in site.curation.placements if p.theme == theme.slug)
-        files[theme_route(theme.slug) + FEED_ROUTE] = feed_xml(
-            site, absolute, [by_id[i] for i in placed if i in by_id], theme_route(theme.slug) + FEED_ROUTE,
-            f"{site.config.title}: {theme.title}")
-    tagged: dict[str, list[Paper]] = {tag.slug: [] for tag in site.curation.tags}
-    for paper_id, notes in site.curation.notes:
-        for tag in notes.tags:
-            if paper_id in by_id and tag in tagged:
-                tagged[tag].append(by_id[paper_id])
-    for tag, papers in tagged.items():
-        files[tag_route(tag) + FEED_ROUTE] = feed_xml(site, absolute, papers, tag_route(tag) + FEED_ROUTE,
-                                                      f"{site.config.title}: papers tagged {tag}")
+        route = theme_route(theme.slug) + FEED_ROUTE
+        files[route] = feed_xml(site, absolute, [by_id[i] for i in site.curation.placed_in(theme.slug) if i in by_id],
+                                route, f"{site.config.title}: {theme.title}")
+    for tag in site.curation.tags:
+        route = tag_route(tag.slug) + FEED_ROUTE
+        files[route] = feed_xml(site, absolute, [by_id[i] for i in site.curation.tagged(tag.slug) if i in by_id],
+                                route, f"{site.config.title}: papers tagged {tag.slug}")
     return files
 
 

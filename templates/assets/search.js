@@ -173,15 +173,9 @@ function startSearch() {
     status.textContent = text;
   }
 
-  // The terms a word of a title or snippet is indexed as, to mark what matched.
-  function termOf(word) {
-    const trimmed = word.toLowerCase().replace(/^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu, "");
-    return trimmed ? lunr.stemmer(new lunr.Token(trimmed)).toString() : "";
-  }
-
   function appendMarked(parent, text, matched) {
     text.split(/([\s-]+)/).forEach((part) => {
-      if (part && matched.has(termOf(part))) {
+      if (part && matched.has(queryTerm(lunr, part))) {  // the term a word is indexed as
         const mark = document.createElement("mark");
         mark.textContent = part;
         parent.append(mark);
