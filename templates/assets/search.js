@@ -1,6 +1,8 @@
 // The search page: lunr.js over the index the build packed (see sitegen/search.py).
 // Results come from a small index of titles, tags and themes first; the index over every
 // field, abstracts included, follows in the background and takes over when it arrives.
+// The indexes are loaded and queried in a worker running this same file, so that neither
+// loading them nor a query ever holds up the page; the page only shows what it answers.
 // Nothing from the index is ever written as HTML: results are built with textContent.
 "use strict";
 
@@ -145,22 +147,80 @@ if (typeof module === "object" && module.exports) {
   module.exports = { unpackIndex, idOf, slugOf, typeahead, plainTerms, runQuery, rank, queryTerm };
 }
 
+// ---- The worker: the indexes, off the page's thread -------------------------------------
+
+function fetchJson(url) {
+  return fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
+  });
+}
+
+// Messages in: start {lunr, head, full}, then query {id, query}. Messages out: head {papers,
+// themes} once the first index can answer, full {snippets} once the whole one can, results
+// {id, stage, results: [[paper number, matched terms], ...]}, and error {message}.
+function startWorker(scope) {
+  let papers = null;
+  let index = null;
+  let stage = "";
+  let full = "";
+
+  // The whole index is fetched once the first results are out: it never delays them.
+  function loadFull() {
+    const url = full;
+    full = "";
+    fetchJson(url).then((whole) => {
+      index = lunr.Index.load(unpackIndex(whole.index));
+      stage = "full";
+      scope.postMessage({ type: "full", snippets: whole.snippets });
+    }).catch(failed);
+  }
+
+  function failed(error) {
+    scope.postMessage({ type: "error", message: error.message });
+  }
+
+  scope.onmessage = (event) => {
+    const message = event.data;
+    if (message.type === "start") {
+      scope.importScripts(message.lunr);
+      full = message.full;
+      fetchJson(message.head).then((head) => {
+        papers = head.papers;
+        index = lunr.Index.load(unpackIndex(head.index));
+        stage = "head";
+        scope.postMessage({ type: "head", papers: head.papers, themes: head.themes });
+      }).catch(failed);
+    } else if (message.type === "query" && index) {
+      const results = rank(runQuery(index, lunr, message.query), message.query, papers, lunr);
+      scope.postMessage({
+        type: "results", id: message.id, stage,
+        results: results.map((result) => [Number(result.ref), Object.keys(result.matchData.metadata)]),
+      });
+      if (full) loadFull();
+    }
+  };
+}
+
 // ---- The page ---------------------------------------------------------------------------
 
 function startSearch() {
   const list = document.getElementById("search-results");
   const input = document.getElementById("site-search");
-  if (!list || !input || typeof lunr === "undefined") return;
+  if (!list || !input || typeof lunr === "undefined" || typeof Worker === "undefined") return;
   const form = input.form;
   const status = document.getElementById("search-status");
   const more = document.getElementById("search-more");
   const PAGE = 20;
+  const worker = new Worker(list.dataset.worker);
   let store = null; // { papers, themes, snippets }
-  let index = null;
   let complete = false;
   let shown = PAGE;
   let typing = false;
   let typingTimer = 0;
+  let asked = 0; // the number of the latest query sent to the worker
+  let askedAt = 0;
+  let answer = null; // the worker's latest answer: { query, results }
 
   input.setAttribute("aria-controls", list.id);
   input.setAttribute("aria-describedby", "search-help");
@@ -185,10 +245,9 @@ function startSearch() {
     });
   }
 
-  function resultItem(result) {
-    const number = Number(result.ref);
+  function resultItem([number, terms]) {
     const row = store.papers[number];
-    const matched = new Set(Object.keys(result.matchData.metadata));
+    const matched = new Set(terms);
     const item = document.createElement("li");
     const heading = document.createElement("h2");
     const anchor = document.createElement("a");
@@ -211,10 +270,16 @@ function startSearch() {
     return item;
   }
 
-  function show(query) {
-    if (!index) return;
-    const started = performance.now();
-    const results = rank(runQuery(index, lunr, query), query, store.papers, lunr);
+  // Ask the worker; `show` draws its answer when it comes, unless a newer query went out.
+  function ask(query) {
+    if (!store) return;
+    asked += 1;
+    askedAt = performance.now();
+    worker.postMessage({ type: "query", id: asked, query: query });
+  }
+
+  function show() {
+    const { query, results } = answer;
     list.replaceChildren(...results.slice(0, shown).map(resultItem));
     more.hidden = results.length <= shown;
     const text = query.trim();
@@ -226,11 +291,35 @@ function startSearch() {
       say(`${results.length} paper${results.length === 1 ? "" : "s"} match “${text}”` +
           (complete ? "." : ": titles, tags and themes so far, abstracts are loading."));
     }
-    performance.measure("sitegen search", { start: started, end: performance.now(), detail: { query: text } });
-    list.dataset.stage = complete ? "full" : "head";
+    list.dataset.stage = answer.stage;
     list.dataset.query = text;
     list.dataset.count = String(results.length);
   }
+
+  worker.onmessage = (event) => {
+    const message = event.data;
+    if (message.type === "head") {
+      store = { papers: message.papers, themes: message.themes, snippets: null };
+      ask(input.value);
+    } else if (message.type === "full") {
+      store.snippets = message.snippets;
+      complete = true;
+      ask(input.value);
+    } else if (message.type === "results" && message.id === asked) {
+      const first = answer === null;
+      answer = { query: input.value, stage: message.stage, results: message.results };
+      show();
+      // From asking to the results drawn: what benchmarks/search.py times.
+      performance.measure("sitegen search", { start: askedAt, end: performance.now(), detail: { query: input.value.trim() } });
+      if (first) performance.mark("sitegen search ready"); // what the byte budget counts up to
+    } else if (message.type === "error") {
+      failed(message);
+    }
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    failed({ message: event.message || "the search worker stopped" });
+  };
 
   // Each burst of typing is one history entry: the back button returns to the query before.
   function keepInUrl(query) {
@@ -249,13 +338,13 @@ function startSearch() {
   input.addEventListener("input", () => {
     shown = PAGE;
     keepInUrl(input.value);
-    show(input.value);
+    ask(input.value);
   });
   window.addEventListener("popstate", () => {
     typing = false;
     input.value = queryFromUrl();
     shown = PAGE;
-    show(input.value);
+    ask(input.value);
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -265,7 +354,7 @@ function startSearch() {
   });
   more.addEventListener("click", () => {
     shown += PAGE;
-    show(input.value);
+    show();
     const links = list.querySelectorAll("a");
     if (links[shown - PAGE]) links[shown - PAGE].focus();
   });
@@ -286,32 +375,18 @@ function startSearch() {
     if (event.key === "ArrowUp") { event.preventDefault(); move(-1); }
   });
 
-  function load(url) {
-    return fetch(url).then((response) => {
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return response.json();
-    });
-  }
-
   function failed(error) {
     say(`Search could not load (${error.message}). Reload the page, or browse all papers.`);
   }
 
+  const absolute = (url) => new URL(url, document.baseURI).href;
   input.value = queryFromUrl();
   if (!input.value) input.focus();
   say("Loading the search index…");
-  load(list.dataset.head).then((head) => {
-    store = { papers: head.papers, themes: head.themes, snippets: null };
-    index = lunr.Index.load(unpackIndex(head.index));
-    show(input.value);
-    performance.mark("sitegen search ready"); // what the byte budget counts up to
-    return load(list.dataset.full).then((full) => {
-      store.snippets = full.snippets;
-      index = lunr.Index.load(unpackIndex(full.index));
-      complete = true;
-      show(input.value);
-    });
-  }).catch(failed);
+  worker.postMessage({
+    type: "start", lunr: absolute(list.dataset.lunr), head: absolute(list.dataset.head), full: absolute(list.dataset.full),
+  });
 }
 
 if (typeof document !== "undefined") startSearch();
+else if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) startWorker(self);
