@@ -158,6 +158,7 @@ class Placement:
     paper_id: str
     theme: str
     start_here: bool = False
+    added: str | None = None  # the day the curator placed it, YYYY-MM-DD: what feeds order by
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,12 @@ class Curation(_Lookups):
         """Return the ids of a theme's papers, in the curators' order, each once."""
         return self._papers_by_theme.get(theme_slug, ())
 
+    def added(self, paper_id: str, theme_slug: str | None = None) -> str | None:
+        """Return the day a paper joined the list (its earliest placement's), or joined a theme."""
+        if theme_slug is not None:
+            return self._added_by_placement.get((paper_id, theme_slug))
+        return self._added_by_paper.get(paper_id)
+
     def tagged(self, tag: str) -> tuple[str, ...]:
         """Return the ids of the papers that carry a tag, by id."""
         return self._papers_by_tag.get(tag, ())
@@ -209,6 +216,18 @@ class Curation(_Lookups):
             paper_id: tuple(sorted(slugs, key=lambda slug: (order.get(slug, len(order)), slug)))
             for paper_id, slugs in found.items()
         }
+
+    @cached_property
+    def _added_by_placement(self) -> dict[tuple[str, str], str]:
+        return {(placement.paper_id, placement.theme): placement.added
+                for placement in self.placements if placement.added is not None}
+
+    @cached_property
+    def _added_by_paper(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for (paper_id, _), day in self._added_by_placement.items():
+            found[paper_id] = min(day, found.get(paper_id, day))
+        return found
 
     @cached_property
     def _notes_by_paper(self) -> dict[str, PaperNotes]:

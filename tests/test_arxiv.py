@@ -6,6 +6,7 @@ client is the real one, pointed at it by SITEGEN_ARXIV_API.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -337,12 +338,15 @@ def test_add_lists_a_paper_from_arxiv_alone_and_places_it_keeping_the_file(tmp_p
     content = project(tmp_path)
     curation = content / "curation" / "ssm.yaml"
     before = curation.read_text("utf-8")
+    days = [datetime.datetime.now(datetime.timezone.utc).date().isoformat()]
     with ArxivServer() as server:
         done = sitegen(content, "add", "https://arxiv.org/abs/2401.13660v1", "--theme", "ssm", server=server)
+    days.append(datetime.datetime.now(datetime.timezone.utc).date().isoformat())
     assert done.returncode == 0, done.stderr
     paper_id = "mambabyte-token-free-selective-state-space-model"
     assert done.stdout == f"added arXiv:2401.13660 as {paper_id!r}, placed at the end of content/curation/ssm.yaml\n"
-    assert curation.read_text("utf-8") == before + f"  - id: {paper_id}\n"
+    assert curation.read_text("utf-8") in [before + f"  - id: {paper_id}\n    added: {day}\n" for day in days], \
+        "appended with the day it joins the list"
     line = records(content)[paper_id]
     assert line["added"] is True and line["abstract"].startswith("Token-free language models")
     papers = json.loads(sitegen(content, "papers", "--json", check=True).stdout)

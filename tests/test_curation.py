@@ -42,23 +42,29 @@ ATTENTION = """\
 # yaml-language-server: $schema=../../sitegen/schemas/curation.schema.json
 papers:
   - id: alpha-attention-is-enough
+    added: 2026-01-05
     start_here: true
     tags: [attention, code]
     note: Read it *first*.
     arxiv: "2401.00001"
   - id: script-alert-title-script-friends
+    added: 2026-01-05
     tags: [attention]
   - id: gamma-late-addition
+    added: 2026-01-05
 """
 
 STATE_SPACES = """\
 # yaml-language-server: $schema=../../sitegen/schemas/curation.schema.json
 papers:
   - id: beta-state-spaces
+    added: 2026-01-05
     tags: [ssm]
   - id: alpha-attention-is-enough
+    added: 2026-01-05
     tags: [ssm]
   - id: gamma-late-addition
+    added: 2026-01-05
 """
 
 THEMES_FILE = "content/themes.yaml"
@@ -130,8 +136,9 @@ def test_themes_keep_reading_order_and_papers_keep_theirs(content):
 
 def test_a_valid_edit_adding_a_paper_with_a_new_tag_passes(content, capsys):
     edit(content / "tags.yaml", "  code:", "  recurrence: Recurrent computation.\n  code:")
-    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n",
-         "  - id: gamma-late-addition\n  - id: script-alert-title-script-friends\n    tags: [recurrence]\n"
+    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05\n",
+         "  - id: gamma-late-addition\n    added: 2026-01-05\n  - id: script-alert-title-script-friends\n"
+         "    added: 2026-01-06\n    tags: [recurrence]\n"
          "    note: |\n      A *second* paragraph.\n")
     code, lines, summary = check(capsys)
     assert (code, lines) == (0, [])
@@ -163,7 +170,7 @@ def test_a_yaml_syntax_error_names_its_line_and_column(content, capsys):
     code, lines, _ = check(capsys)
     assert code == 1
     assert lines == [
-        (f"{ATTENTION_FILE}:9:11: error: invalid YAML: while parsing a flow sequence "
+        (f"{ATTENTION_FILE}:11:11: error: invalid YAML: while parsing a flow sequence "
         "expected ',' or ']', but got ':' (close it with ']' on the line it starts on)")
     ]
 
@@ -187,8 +194,8 @@ def test_unknown_keys_are_errors_with_the_closest_key(content):
     edit(content / "curation" / "attention.yaml", "start_here: true", "start-here: true")
     edit(content / "themes.yaml", "    title: State spaces", "    titel: State spaces")
     assert problems(content) == [
-        (f"{ATTENTION_FILE}:4:5: error: unknown key 'start-here' in a paper entry "
-        "(did you mean 'start_here'? the keys are id, start_here, tags, note, arxiv)"),
+        (f"{ATTENTION_FILE}:5:5: error: unknown key 'start-here' in a paper entry "
+        "(did you mean 'start_here'? the keys are id, added, start_here, tags, note, arxiv)"),
         f"{THEMES_FILE}:7:5: error: a theme has no 'title' (add 'title: ...')",
         (f"{THEMES_FILE}:8:5: error: unknown key 'titel' in a theme "
         "(did you mean 'title'? the keys are slug, title, description)"),
@@ -198,14 +205,14 @@ def test_unknown_keys_are_errors_with_the_closest_key(content):
 def test_wrong_types_say_what_was_found_and_what_to_write(content):
     edit(content / "curation" / "attention.yaml", "start_here: true", "start_here: maybe")
     edit(content / "curation" / "attention.yaml", "tags: [attention]", "tags: attention")
-    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition", "  - gamma-late-addition")
+    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05", "  - gamma-late-addition")
     edit(content / "themes.yaml", "title: Attention", "title: 42")
     assert problems(content) == [
-        (f"{ATTENTION_FILE}:4:17: error: 'start_here' must be true or false, not the text 'maybe' "
+        (f"{ATTENTION_FILE}:5:17: error: 'start_here' must be true or false, not the text 'maybe' "
         "(write start_here: true, or remove the line)"),
-        (f"{ATTENTION_FILE}:9:11: error: 'tags' must be a list, not the text 'attention' "
+        (f"{ATTENTION_FILE}:11:11: error: 'tags' must be a list, not the text 'attention' "
         "(write it as [tag-one, tag-two])"),
-        (f"{STATE_SPACES_FILE}:7:5: error: a paper entry must be a mapping of keys to values, "
+        (f"{STATE_SPACES_FILE}:9:5: error: a paper entry must be a mapping of keys to values, "
         "not the text 'gamma-late-addition' (write it as 'id: ...')"),
         (f"{THEMES_FILE}:4:12: error: the theme's title must be text, not the number 42 "
         "(give the theme a short title)"),
@@ -218,11 +225,11 @@ def test_an_unknown_paper_id_suggests_ids_from_ids_and_titles(content):
     edit(content / "curation" / "state-spaces.yaml", "id: gamma-late-addition", "id: an-unrelated-paper")
     hint = "find ids with 'sitegen papers --json' or at the end of a paper page's address"
     assert problems(content) == [
-        (f"{ATTENTION_FILE}:10:9: error: unknown paper id 'gamma-late-adition' "
+        (f"{ATTENTION_FILE}:12:9: error: unknown paper id 'gamma-late-adition' "
         f"(did you mean 'gamma-late-addition'? {hint})"),
         (f"{STATE_SPACES_FILE}:3:9: error: unknown paper id 'Beta State Spaces' "
         f"(did you mean 'beta-state-spaces'? {hint})"),
-        f"{STATE_SPACES_FILE}:7:9: error: unknown paper id 'an-unrelated-paper' ({hint})",
+        f"{STATE_SPACES_FILE}:9:9: error: unknown paper id 'an-unrelated-paper' ({hint})",
     ]
 
 
@@ -245,16 +252,16 @@ def test_a_curation_file_ending_in_yml_is_not_silently_ignored(content):
 def test_an_unknown_tag_suggests_the_nearest_tags(content):
     edit(content / "curation" / "attention.yaml", "tags: [attention, code]", "tags: [atention, code]")
     assert problems(content) == [
-        (f"{ATTENTION_FILE}:5:12: error: unknown tag 'atention' (did you mean 'attention'? "
+        (f"{ATTENTION_FILE}:6:12: error: unknown tag 'atention' (did you mean 'attention'? "
         "the tags are defined in content/tags.yaml; add it there if it is new)"),
     ]
 
 
 def test_a_paper_listed_twice_in_one_theme_is_an_error(content):
-    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n",
-         "  - id: gamma-late-addition\n  - id: beta-state-spaces\n")
+    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05\n",
+         "  - id: gamma-late-addition\n    added: 2026-01-05\n  - id: beta-state-spaces\n    added: 2026-01-06\n")
     assert problems(content) == [
-        (f"{STATE_SPACES_FILE}:8:9: error: the paper 'beta-state-spaces' is listed twice in this theme "
+        (f"{STATE_SPACES_FILE}:11:9: error: the paper 'beta-state-spaces' is listed twice in this theme "
         "(it is already on line 3; remove one of them)"),
     ]
 
@@ -264,7 +271,7 @@ def test_empty_descriptions_notes_and_titles_are_errors(content):
     edit(content / "tags.yaml", "code: Papers with code.", "code:")
     edit(content / "curation" / "attention.yaml", "note: Read it *first*.", "note: '  '")
     assert problems(content) == [
-        f"{ATTENTION_FILE}:6:11: error: the note is empty (write a few sentences of Markdown, or remove the note)",
+        f"{ATTENTION_FILE}:7:11: error: the note is empty (write a few sentences of Markdown, or remove the note)",
         (f"{TAGS_FILE}:5:8: error: the description of tag 'code' must be text, not nothing "
         "(describe the tag in one line)"),
         (f"{THEMES_FILE}:9:18: error: the theme's description is empty "
@@ -279,11 +286,11 @@ def test_arxiv_ids_of_the_wrong_shape_are_errors_with_the_fix(content):
     edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n",
          "  - id: gamma-late-addition\n    arxiv: '24.001'\n")
     assert problems(content) == [
-        (f"{ATTENTION_FILE}:7:12: error: 'arXiv:2401.00001' is not an arXiv id "
+        (f"{ATTENTION_FILE}:8:12: error: 'arXiv:2401.00001' is not an arXiv id "
         "(write only the id: arxiv: \"2401.00001\")"),
-        (f"{STATE_SPACES_FILE}:5:12: error: the arXiv id must be text, not the number 2402.10100 "
+        (f"{STATE_SPACES_FILE}:6:12: error: the arXiv id must be text, not the number 2402.10100 "
         "(write it in quotes: arxiv: \"2402.10100\")"),
-        (f"{STATE_SPACES_FILE}:9:12: error: '24.001' is not an arXiv id "
+        (f"{STATE_SPACES_FILE}:11:12: error: '24.001' is not an arXiv id "
         "(write it like \"2312.00752\" (or \"hep-th/9901001\" for old papers), as in the arxiv.org/abs/ address)"),
     ]
 
@@ -294,16 +301,17 @@ def test_old_and_versioned_arxiv_ids_are_accepted(content):
 
 
 def test_a_paper_has_one_note_and_one_arxiv_id_across_themes(content):
-    edit(content / "curation" / "state-spaces.yaml", "  - id: alpha-attention-is-enough\n    tags: [ssm]\n",
-         "  - id: alpha-attention-is-enough\n    tags: [ssm]\n    note: Another note.\n    arxiv: '2401.00002'\n")
+    edit(content / "curation" / "state-spaces.yaml", "  - id: alpha-attention-is-enough\n    added: 2026-01-05\n    tags: [ssm]\n",
+         "  - id: alpha-attention-is-enough\n    added: 2026-01-05\n    tags: [ssm]\n    note: Another note.\n"
+         "    arxiv: '2401.00002'\n")
     edit(content / "curation" / "state-spaces.yaml", "  - id: beta-state-spaces\n",
          "  - id: beta-state-spaces\n    arxiv: '2401.00001'\n")
     assert problems(content) == [
         (f"{STATE_SPACES_FILE}:4:12: error: the arXiv id '2401.00001' is already given to the paper "
         "'alpha-attention-is-enough' (each arXiv id belongs to one paper; check which paper this is)"),
-        (f"{STATE_SPACES_FILE}:8:11: error: the paper 'alpha-attention-is-enough' already has a note in "
+        (f"{STATE_SPACES_FILE}:10:11: error: the paper 'alpha-attention-is-enough' already has a note in "
         f"{ATTENTION_FILE}:3 (a paper has one note: keep it in one theme file)"),
-        (f"{STATE_SPACES_FILE}:9:12: error: the paper 'alpha-attention-is-enough' already has a arXiv id in "
+        (f"{STATE_SPACES_FILE}:11:12: error: the paper 'alpha-attention-is-enough' already has a arXiv id in "
         f"{ATTENTION_FILE}:3 (a paper has one arXiv id: keep it in one theme file)"),
     ]
 
@@ -340,18 +348,53 @@ def test_missing_files_are_named(content):
 
 
 def test_a_thin_theme_and_a_late_start_here_are_warnings_that_do_not_fail(content, capsys):
-    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n", "")
+    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05\n", "")
     edit(content / "curation" / "attention.yaml", "  - id: gamma-late-addition\n",
          "  - id: gamma-late-addition\n    start_here: true\n")
     code, lines, summary = check(capsys)
     assert code == 0
     assert lines == [
-        (f"{ATTENTION_FILE}:10:5: warning: a start_here paper comes after papers that are not "
-        "(the theme page shows it first anyway; move it above line 8)"),
+        (f"{ATTENTION_FILE}:12:5: warning: a start_here paper comes after papers that are not "
+        "(the theme page shows it first anyway; move it above line 9)"),
         (f"{THEMES_FILE}:7:5: warning: the theme 'state-spaces' has 2 papers "
         "(themes read best with at least 3; add papers in content/curation/state-spaces.yaml)"),
     ]
     assert summary == "Checked 4 papers, 2 themes, 3 tags and 5 placements: 2 warnings."
+
+
+def test_an_entry_without_its_day_of_addition_is_a_warning_naming_the_fix(content, capsys):
+    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05\n",
+         "  - id: gamma-late-addition\n")
+    code, lines, summary = check(capsys)
+    assert code == 0
+    assert lines == [
+        (f"{STATE_SPACES_FILE}:9:9: warning: this paper has no 'added' date (write the day the paper joins "
+         "the list, like added: 2026-12-02; the feeds list papers by it)"),
+    ]
+
+
+def test_a_day_of_addition_must_be_a_day_of_the_calendar_written_as_iso(content):
+    edit(content / "curation" / "attention.yaml", "    added: 2026-01-05\n    start_here", "    added: 5 Jan 2026\n    start_here")
+    edit(content / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05",
+         "  - id: gamma-late-addition\n    added: 2026-02-30")
+    hint = "write the day the paper joins the list, like added: 2026-12-02; the feeds list papers by it"
+    assert problems(content) == [
+        f"{ATTENTION_FILE}:4:12: error: 'added' must be a date written YYYY-MM-DD, not the text '5 Jan 2026' ({hint})",
+        f"{STATE_SPACES_FILE}:10:12: error: 'added' is not a day of the calendar: 2026-02-30 ({hint})",
+    ]
+
+
+def test_a_paper_joins_the_list_on_the_day_of_its_first_placement(content):
+    edit(content / "curation" / "state-spaces.yaml", "  - id: alpha-attention-is-enough\n    added: 2026-01-05",
+         "  - id: alpha-attention-is-enough\n    added: '2026-03-01'")
+    edit(content / "curation" / "attention.yaml", "  - id: alpha-attention-is-enough\n    added: 2026-01-05",
+         "  - id: alpha-attention-is-enough\n    added: 2026-02-01")
+    catalog, _ = load_catalog(files_for(content), sorted((content / "sources").glob("*.txt")))
+    curation, found = load_curation(files_for(content), catalog)
+    assert found == []
+    assert curation.added("alpha-attention-is-enough") == "2026-02-01"
+    assert curation.added("alpha-attention-is-enough", "state-spaces") == "2026-03-01"
+    assert curation.added("beta-state-spaces", "attention") is None
 
 
 # One run reports everything, where curators look
@@ -364,7 +407,7 @@ def test_check_reports_every_problem_of_every_file_in_one_run(content, capsys):
     code, lines, summary = check(capsys)
     assert code == 1
     assert [line.split(": error: ")[0] for line in lines] == [
-        f"{ATTENTION_FILE}:9:12", f"{STATE_SPACES_FILE}:3:9", f"{TAGS_FILE}:4:8",
+        f"{ATTENTION_FILE}:11:12", f"{STATE_SPACES_FILE}:3:9", f"{TAGS_FILE}:4:8",
     ]
     assert summary == "3 errors and 0 warnings: fix the errors above; sitegen build refuses to build until then."
 
@@ -375,7 +418,7 @@ def test_in_github_actions_each_problem_is_also_a_workflow_command(content, caps
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
-        f"::error file={ATTENTION_FILE},line=9,col=12::unknown tag 'atention' (did you mean 'attention'? "
+        f"::error file={ATTENTION_FILE},line=11,col=12::unknown tag 'atention' (did you mean 'attention'? "
         "the tags are defined in content/tags.yaml; add it there if it is new)"
     )
 

@@ -44,6 +44,8 @@ MISTAKES = {
     "empty note": ("curation/attention.yaml", "papers:\n  - id: beta-state-spaces\n    note: ''\n"),
     "arXiv id as a number": ("curation/attention.yaml", "papers:\n  - id: beta-state-spaces\n    arxiv: 2401.10100\n"),
     "arXiv id with a prefix": ("curation/attention.yaml", "papers:\n  - id: beta-state-spaces\n    arxiv: 'arXiv:2401.10100'\n"),
+    "added as a word": ("curation/attention.yaml", "papers:\n  - id: beta-state-spaces\n    added: yesterday\n"),
+    "added as no day of the calendar": ("curation/attention.yaml", "papers:\n  - id: beta-state-spaces\n    added: 2026-02-30\n"),
     "arXiv id too short": ("curation/attention.yaml", "papers:\n  - id: beta-state-spaces\n    arxiv: '2401.101'\n"),
 }
 
@@ -56,9 +58,19 @@ def schema_for(path: Path) -> dict:
     return json.loads((SCHEMAS / Path(match.group(1)).name).read_text(encoding="utf-8"))
 
 
+class EditorLoader(yaml.SafeLoader):
+    """YAML as editors read it (YAML 1.2, yaml-language-server): `added: 2026-11-23` is a string."""
+
+
+EditorLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def schema_errors(schema: dict, text: str) -> list[str]:
-    validator = jsonschema.Draft202012Validator(schema)
-    return [error.message for error in validator.iter_errors(yaml.safe_load(text))]
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return [error.message for error in validator.iter_errors(yaml.load(text, Loader=EditorLoader))]
 
 
 def test_the_schemas_are_valid_draft_2020_12_schemas():
@@ -130,7 +142,7 @@ def test_the_worked_example_of_contributing_md_prints_what_the_guide_shows(tmp_p
         return [re.sub(r":\d+:\d+:", ":", line) for line in lines]
     assert without_lines(err.splitlines() + out.splitlines()) == without_lines(shown)
     text = Path(target).read_text(encoding="utf-8")
-    old_id, old_tags = re.search(r"  - id: (\S+)\n    tags: (.*)\n", edit).groups()
+    old_id, old_tags = re.search(r"  - id: (\S+)\n(?:    added: .*\n)?    tags: (.*)\n", edit).groups()
     Path(target).write_text(text.replace(old_id, fixed_id).replace(old_tags, fixed_tags), encoding="utf-8")
     assert main(["check"]) == 0
     assert capsys.readouterr().out.endswith(": no problems.\n")

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 from sitegen.site.feeds import FEED_SIZE, feed_files, feed_xml
-from sitegen.model import Catalog
+from sitegen.model import Catalog, Placement
 from sitegen.site.urls import Urls
 
 from .site_fixtures import CONFIG, curated_site, paper
@@ -45,6 +45,27 @@ def test_feed_entries_are_the_papers_newest_added_first_with_their_dates_and_tag
     assert alpha.findtext(f"{A}published") == "2024-08-09T00:00:00Z"
     assert [c.get("term") for c in alpha.findall(f"{A}category")] == ["mamba", "theory"]
     assert entries["Beta"].find(f"{A}published") is None, "a date without a year is not a timestamp"
+
+
+def test_entries_are_dated_and_ordered_by_the_day_their_paper_joined_the_list():
+    site = curated_site()
+    placements = (Placement("gamma", "ssm", added="2026-01-05"), Placement("alpha", "ssm", True, "2026-03-01"),
+                  Placement("beta", "ssm"), Placement("alpha", "attention", added="2026-02-01"))
+    site = replace(site, curation=replace(site.curation, placements=placements))
+    files = files_of(site)
+    feed = ET.fromstring(files["feed.xml"])
+    entries = [(e.findtext(f"{A}title"), e.findtext(f"{A}updated"), e.findtext(f"{A}published"))
+               for e in feed.findall(f"{A}entry")]
+    assert entries == [
+        ("Alpha", "2026-02-01T00:00:00Z", "2024-08-09T00:00:00Z"),  # its first placement's day; the paper's date
+        ("Gamma", "2026-01-05T00:00:00Z", None),
+        ("Beta", "2026-02-01T00:00:00Z", None),  # no day: after the dated ones, dated as the feed
+    ]
+    assert feed.findtext(f"{A}updated") == "2026-02-01T00:00:00Z", "the newest day of its entries"
+    ssm = ET.fromstring(files["themes/ssm/feed.xml"])
+    assert [(e.findtext(f"{A}title"), e.findtext(f"{A}updated")) for e in ssm.findall(f"{A}entry")][:2] == [
+        ("Alpha", "2026-03-01T00:00:00Z"), ("Gamma", "2026-01-05T00:00:00Z")], "the day it joined this theme"
+    assert ssm.findtext(f"{A}updated") == "2026-03-01T00:00:00Z"
 
 
 def test_the_feed_holds_the_most_recent_papers_only():

@@ -53,7 +53,7 @@ EDITS = {
     "a listing": append("content/sources/001_second.txt",
                         "\nDelta Newcomer\n\nDelta arrives late.\n\n  • 2 authors\n·\nMar 2, 2025 1\n"),
     "a curation file": replace("content/curation/attention.yaml", "Read it *first*.", "Read it *second*."),
-    "a placement": replace("content/curation/state-spaces.yaml", "  - id: gamma-late-addition\n", ""),
+    "a placement": replace("content/curation/state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05\n", ""),
     "themes.yaml": replace("content/themes.yaml", "title: State spaces", "title: State-space models"),
     "tags.yaml": replace("content/tags.yaml", "Papers with code.", "Papers whose code is public."),
     "site.yaml": replace("content/site.yaml", "Test Reading List", "Another Reading List"),
@@ -104,8 +104,8 @@ def test_a_rebuild_rewrites_only_the_pages_that_changed_and_removes_pages_no_lon
     (project / "content" / "pages" / "faq.md").write_text("# FAQ\n\nAsk.\n", encoding="utf-8")
     build(project, "site")
     before = stamps(project / "site")
-    edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: beta-state-spaces\n    tags: [ssm]\n",
-         "  - id: beta-state-spaces\n    tags: [ssm]\n    note: Now with a note.\n")
+    edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: beta-state-spaces\n    added: 2026-01-05\n    tags: [ssm]\n",
+         "  - id: beta-state-spaces\n    added: 2026-01-05\n    tags: [ssm]\n    note: Now with a note.\n")
     (project / "content" / "pages" / "faq.md").unlink()
     capsys.readouterr()
     build(project, "site")
@@ -139,7 +139,7 @@ def test_a_template_edit_converts_no_markdown_and_a_note_edit_refits_nothing(pro
     assert "fit" not in after_note, "a note is not an input of the fit"
     # The paper's page, its theme's page and its tags' pages show the note.
     assert 0 < after_note["to_html"] <= 2 + 4, after_note
-    edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n", "")
+    edit(project / "content" / "curation" / "state-spaces.yaml", "  - id: gamma-late-addition\n    added: 2026-01-05\n", "")
     after_placement = computed_by_a_new_build()
     assert after_placement["theme_learning"] == 1 and "features" not in after_placement
     assert "related_papers" not in after_placement and "paper_positions" not in after_placement

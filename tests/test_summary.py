@@ -19,8 +19,9 @@ def test_the_summary_counts_the_reading_list(content, capsys):  # noqa: F811
 
 def test_the_summary_shows_what_a_change_adds_against_the_base(content, tmp_path, capsys):  # noqa: F811
     shutil.copytree(content, tmp_path / "base")
-    edit(content / "curation" / "attention.yaml", "  - id: script-alert-title-script-friends\n",
-         "  - id: script-alert-title-script-friends\n  - id: beta-state-spaces\n    note: New.\n")
+    edit(content / "curation" / "attention.yaml", "  - id: script-alert-title-script-friends\n    added: 2026-01-05\n",
+         "  - id: script-alert-title-script-friends\n    added: 2026-01-05\n  - id: beta-state-spaces\n"
+         "    added: 2026-01-06\n    note: New.\n")
     assert main(["summary", "--compare", str(tmp_path / "base")]) == 0
     out = capsys.readouterr().out
     assert "| Papers placed by curators | 4 | 4 | · |" in out
@@ -35,4 +36,4 @@ def test_the_summary_lists_errors_and_warnings(content, capsys):  # noqa: F811
     assert main(["summary"]) == 1
     out = capsys.readouterr().out
     assert "❌ 1 error: the site cannot be built." in out
-    assert "### Errors\n\n- `content/curation/attention.yaml:9:12: error: unknown tag 'atention'" in out
+    assert "### Errors\n\n- `content/curation/attention.yaml:11:12: error: unknown tag 'atention'" in out

@@ -9,6 +9,7 @@ formed, known to arXiv, and the theme exists.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +48,11 @@ class Added:
 
 
 def add(given: list[str], theme: str | None, catalog: Catalog, curation: Curation, store: RecordStore,
-        client: Client, curation_folder: Path) -> Added:
-    """Add the papers of `given` ids; raise SitegenError, changing nothing, for any bad id or theme."""
+        client: Client, curation_folder: Path, today: datetime.date | None = None) -> Added:
+    """Add the papers of `given` ids; raise SitegenError, changing nothing, for any bad id or theme.
+
+    Papers placed in a theme are added on `today` (by default the day in UTC).
+    """
     ids: list[str] = []
     for text in given:
         arxiv = parse_arxiv_id(text)
@@ -88,7 +92,8 @@ def add(given: list[str], theme: str | None, catalog: Catalog, curation: Curatio
         taken.add(paper_id)
         store.put(dataclasses.replace(record, paper=paper_id, added=True))
         outcome.added.append((arxiv, paper_id))
-    placing = _placed(curation_folder / f"{theme}.yaml", [pid for _, pid in outcome.added]) if theme else None
+    day = today or datetime.datetime.now(datetime.UTC).date()
+    placing = _placed(curation_folder / f"{theme}.yaml", [pid for _, pid in outcome.added], day) if theme else None
     store.save()
     if placing is not None and outcome.added:
         write_atomically(*placing)
@@ -96,8 +101,8 @@ def add(given: list[str], theme: str | None, catalog: Catalog, curation: Curatio
     return outcome
 
 
-def _placed(path: Path, paper_ids: list[str]) -> tuple[Path, str]:
-    """Return a curation file's text with the papers appended to its list, the rest untouched."""
+def _placed(path: Path, paper_ids: list[str], day: datetime.date) -> tuple[Path, str]:
+    """Return a curation file's text with the papers appended to its list, added on `day`, the rest untouched."""
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except OSError as error:
@@ -110,4 +115,4 @@ def _placed(path: Path, paper_ids: list[str]) -> tuple[Path, str]:
     prefix = entry.group(1) if entry else "  "
     if text and not text.endswith("\n"):
         text += "\n"
-    return path, text + "".join(f"{prefix}- id: {paper_id}\n" for paper_id in paper_ids)
+    return path, text + "".join(f"{prefix}- id: {paper_id}\n{prefix}  added: {day.isoformat()}\n" for paper_id in paper_ids)

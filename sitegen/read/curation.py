@@ -4,7 +4,7 @@ The files, each checked against its schema in `sitegen/schemas/` by editors and 
 - `content/themes.yaml`: the themes in reading order (slug, title, Markdown description);
 - `content/tags.yaml`: the tag vocabulary, each tag with a one-line description;
 - `content/curation/<theme>.yaml`: the papers of one theme in reading order, each with
-  optional start_here, tags, a Markdown note and an arXiv id. One file per theme, so two
+  the day it was added, optional start_here, tags, a Markdown note and an arXiv id. One file per theme, so two
   curators working on different themes never touch the same lines.
 
 `load_curation` reports every problem of every file in one pass and returns the curation
@@ -14,6 +14,8 @@ built from what is valid; the caller decides whether errors stop it.
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import datetime
 import functools
 import itertools
 import re
@@ -41,7 +43,9 @@ ARXIV = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(
 ARXIV_INSIDE = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?")
 MIN_THEME_PAPERS = 3
 THEME_KEYS = ("slug", "title", "description")
-ENTRY_KEYS = ("id", "start_here", "tags", "note", "arxiv")
+ENTRY_KEYS = ("id", "added", "start_here", "tags", "note", "arxiv")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ADDED_HINT = "write the day the paper joins the list, like added: 2026-12-02; the feeds list papers by it"
 PAPERS_HINT = "find ids with 'sitegen papers --json' or at the end of a paper page's address"
 
 
@@ -280,7 +284,7 @@ class PlacementReader:
             if not entry.start_here and after_others is None:
                 after_others = item
             if known_theme:
-                self.placements.append(Placement(entry.paper_id, theme, entry.start_here))
+                self.placements.append(dataclasses.replace(entry, theme=theme))
 
     def read_entry(self, check: Checker, item: yaml.Node, listed: dict[str, yaml.Node]) -> Placement | None:
         fields = check.fields(item, "a paper entry", ENTRY_KEYS, ("id",))
@@ -294,6 +298,7 @@ class PlacementReader:
                 check.error(fields["start_here"], f"'start_here' must be true or false, not {describe(fields['start_here'])}",
                             "write start_here: true, or remove the line")
             start_here = bool(value)
+        added = self.added(check, fields["added"]) if "added" in fields else None
         tags = self.tags(check, fields["tags"]) if "tags" in fields else []
         note = check.text(fields["note"], "the note", "write a few sentences of Markdown, or remove the note") \
             if "note" in fields else None
@@ -305,6 +310,8 @@ class PlacementReader:
             check.error(fields["id"], f"the paper {paper_id!r} is listed twice in this theme",
                         f"it is already on line {where(listed[paper_id])[0]}; remove one of them")
             return None
+        if "added" not in fields:
+            check.warning(fields["id"], "this paper has no 'added' date", ADDED_HINT)
         here = f"{check.name}:{where(item)[0]}"
         self.tags_of[paper_id].extend(tag for tag in tags if tag not in self.tags_of[paper_id])
         if note is not None:
@@ -313,7 +320,19 @@ class PlacementReader:
             self.keep_arxiv(check, fields["arxiv"], paper_id, arxiv, here)
         if not_on_arxiv:
             self.not_on_arxiv.add(paper_id)
-        return Placement(paper_id, "", start_here)
+        return Placement(paper_id, "", start_here, added)
+
+    def added(self, check: Checker, node: yaml.Node) -> str | None:
+        """Return an entry's day of addition, checked: a real date, written YYYY-MM-DD."""
+        value = node.value if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, str) and DAY.fullmatch(value.strip()):
+            try:
+                return datetime.date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                check.error(node, f"'added' is not a day of the calendar: {value.strip()}", ADDED_HINT)
+                return None
+        check.error(node, f"'added' must be a date written YYYY-MM-DD, not {describe(node)}", ADDED_HINT)
+        return None
 
     def paper_id(self, check: Checker, node: yaml.Node) -> str | None:
         given = check.text(node, "the paper id", PAPERS_HINT)

@@ -36,20 +36,23 @@ def atom_date(paper: Paper) -> str | None:
 
 
 def feed_xml(site: Site, absolute: Link, papers: Iterable[Paper] | None = None, route: str = FEED_ROUTE,
-             title: str | None = None) -> bytes:
-    """Return an Atom feed (RFC 4287) of the most recently added papers, newest first.
+             title: str | None = None, theme: str | None = None) -> bytes:
+    """Return an Atom feed (RFC 4287) of the papers that joined the list last, newest first.
 
-    The main feed holds the curated papers; a theme's or a tag's feed holds its own. "Added"
-    is the papers' position in the listings (sitegen.site.pages.added_order). An entry's
-    <published> is its paper's date (its first version's, from its record), and <updated>
-    the same, or the newest known date of the feed, so the feed never depends on the clock.
-    Its content is the curator's note, as HTML, above the abstract.
+    The main feed holds the curated papers; a theme's or a tag's feed holds its own. A paper
+    joins the list on the day of its curation entry's `added:` (in a theme's feed, its entry
+    in that theme); papers of the same day, and papers without a day, keep the listings'
+    order (sitegen.site.pages.added_order), the undated after the dated. An entry's <updated>
+    is that day, its <published> its paper's date (its first version's, from its record),
+    and the feed's <updated> the newest of its entries, so the feed never depends on the
+    clock. Its content is the curator's note, as HTML, above the abstract.
     """
     ET.register_namespace("", ATOM)
     chosen = tuple(papers) if papers is not None else tuple(
         paper for paper in site.catalog.papers if site.curation.themes_of(paper.id))
-    recent = added_order(chosen)[:FEED_SIZE]
-    known = sorted(date for paper in chosen if (date := atom_date(paper)))
+    recent = joined_order(chosen, site, theme)[:FEED_SIZE]
+    updated = {paper.id: joined_date(paper, site, theme) or atom_date(paper) for paper in recent}
+    known = sorted(filter(None, updated.values()))
     feed_updated = known[-1] if known else UNKNOWN_DATE
     feed = ET.Element(f"{{{ATOM}}}feed")
     _text(feed, "title", title or site.config.title)
@@ -75,7 +78,7 @@ def feed_xml(site: Site, absolute: Link, papers: Iterable[Paper] | None = None, 
                           href=record.abs_url)
             ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", type="application/pdf", title="PDF",
                           href=record.pdf_url)
-        _text(entry, "updated", atom_date(paper) or feed_updated)
+        _text(entry, "updated", updated[paper.id] or feed_updated)
         if atom_date(paper):
             _text(entry, "published", atom_date(paper) or "")
         for name in paper.author_names:
@@ -86,6 +89,18 @@ def feed_xml(site: Site, absolute: Link, papers: Iterable[Paper] | None = None, 
         content.set("type", "html")
     ET.indent(feed)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode").encode("utf-8") + b"\n"
+
+
+def joined_date(paper: Paper, site: Site, theme: str | None = None) -> str | None:
+    """Return the day a paper joined the list (or the theme) as an RFC 3339 timestamp."""
+    day = site.curation.added(paper.id, theme)
+    return f"{day}T00:00:00Z" if day else None
+
+
+def joined_order(papers: tuple[Paper, ...], site: Site, theme: str | None = None) -> tuple[Paper, ...]:
+    """Return papers newest first by the day they joined, the listings' order within a day."""
+    in_listings = added_order(papers)  # a stable sort keeps it among papers of one day
+    return tuple(sorted(in_listings, key=lambda paper: site.curation.added(paper.id, theme) or "", reverse=True))
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -104,7 +119,7 @@ def theme_feeds(site: Site, absolute: Link) -> dict[str, bytes]:
     for theme in site.curation.themes:
         route = theme_route(theme.slug) + FEED_ROUTE
         files[route] = feed_xml(site, absolute, [by_id[i] for i in site.curation.placed_in(theme.slug) if i in by_id],
-                                route, f"{site.config.title}: {theme.title}")
+                                route, f"{site.config.title}: {theme.title}", theme.slug)
     for tag in site.curation.tags:
         route = tag_route(tag.slug) + FEED_ROUTE
         files[route] = feed_xml(site, absolute, [by_id[i] for i in site.curation.tagged(tag.slug) if i in by_id],
