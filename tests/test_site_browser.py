@@ -32,6 +32,7 @@ def representative_pages(site: PublishedSite) -> dict[str, str]:
         "search": f"{site.url}search/",
         "map": f"{site.url}map/",
         "all papers": f"{site.url}papers/",
+        "all papers, page 2 (a pager)": f"{site.url}papers/page/2/",
     }
 
 

@@ -9,10 +9,18 @@ from dataclasses import replace
 import pytest
 
 from sitegen.memo import Memo
-from sitegen.model import Learning
+from sitegen.model import Learning, PaperNotes, Placement
 from sitegen.pipeline import site_files
 from sitegen.render.templates import read_templates
-from sitegen.site.pages import added_order, show_date, split_excerpt
+from sitegen.site.pages import (
+    ALL_PAPERS_PAGE_SIZE,
+    TAG_PAGE_SIZE,
+    THEME_PAGE_SIZE,
+    Pager,
+    added_order,
+    show_date,
+    split_excerpt,
+)
 
 from .conftest import TEMPLATES
 from .site_fixtures import CONFIG, LONG_ABSTRACT, curated_site, paper
@@ -203,3 +211,65 @@ def test_every_link_and_asset_carries_the_base_path(base_url, prefix):
     assert f'<link rel="stylesheet" href="{prefix}assets/site.css">' in home
     assert f'<a class="brand" href="{prefix}">' in home
     assert f'href="{prefix}themes/ssm/"' in home
+
+
+# Long lists paginate
+
+
+def long_site(count: int):
+    """The curated site with `count` more papers placed in the theme 'ssm' and tagged 'theory'."""
+    site = curated_site()
+    extra = tuple(paper(f"p{n:04}", f"Paper {n:04}", sources=(f"001_b.txt:{n + 1}",)) for n in range(count))
+    placements = site.curation.placements + tuple(Placement(p.id, "ssm") for p in extra)
+    notes = site.curation.notes + tuple((p.id, PaperNotes(tags=("theory",))) for p in extra)
+    return replace(site, catalog=replace(site.catalog, papers=site.catalog.papers + extra),
+                   curation=replace(site.curation, placements=placements, notes=notes))
+
+
+def pager_links(html: str) -> list[tuple[str, str]]:
+    nav = html.split('<nav class="pager"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
+
+
+def test_a_long_theme_is_cut_into_numbered_pages_at_stable_addresses():
+    files = render(long_site(2 * THEME_PAGE_SIZE + 7))  # the 3 papers of 'ssm' and these: three pages
+    first, second, third = (files["themes/ssm/index.html"], files["themes/ssm/page/2/index.html"],
+                            files["themes/ssm/page/3/index.html"])
+    assert "themes/ssm/page/4/index.html" not in files and "themes/ssm/page/1/index.html" not in files
+    assert "Page 1 of 3" in first and "Page 2 of 3" in second and "Page 3 of 3" in third
+    assert "What state spaces are." in main_of(first) and "What state spaces are." not in main_of(second)
+    assert "Start here</h2>" in main_of(first) and "Start here</h2>" not in main_of(second)
+    assert f"Papers {THEME_PAGE_SIZE + 1} to {2 * THEME_PAGE_SIZE} of the theme's {2 * THEME_PAGE_SIZE + 10}" in second
+    assert '<link rel="prev" href="/repo/themes/ssm/">' in second
+    assert '<link rel="next" href="/repo/themes/ssm/page/3/">' in second
+    assert '<link rel="prev"' not in first and '<link rel="next"' not in third
+    assert "<title>State spaces (page 2 of 3) · Test Reading List</title>" in second
+    assert pager_links(second) == [("/repo/themes/ssm/", "← Previous"), ("/repo/themes/ssm/", "1"),
+                                   ("/repo/themes/ssm/page/2/", "2"), ("/repo/themes/ssm/page/3/", "3"),
+                                   ("/repo/themes/ssm/page/3/", "Next →")]
+    shown = [main_of(page).count("<h3") for page in (first, second, third)]
+    assert shown[1] == THEME_PAGE_SIZE and sum(shown) == 2 * THEME_PAGE_SIZE + 10
+
+
+def test_a_short_list_is_one_page_without_a_pager():
+    files = render()
+    assert '<nav class="pager"' not in files["themes/ssm/index.html"] + files["papers/index.html"]
+    assert not any("/page/" in name for name in files)
+
+
+def test_tags_and_the_all_papers_table_paginate_too():
+    files = render(long_site(ALL_PAPERS_PAGE_SIZE + 1))
+    assert f"tags/theory/page/{-(-(ALL_PAPERS_PAGE_SIZE + 2) // TAG_PAGE_SIZE)}/index.html" in files
+    rows = [main_of(files[name]).count("<tr>") - 1 for name in ("papers/index.html", "papers/page/2/index.html")]
+    assert rows == [ALL_PAPERS_PAGE_SIZE, 5]  # 205 papers, by title
+    assert f"{ALL_PAPERS_PAGE_SIZE + 5} papers, by title: this is page 2 of 2" in files["papers/page/2/index.html"]
+
+
+@pytest.mark.parametrize("number, shown", [
+    (1, (1, 2, 3, None, 40)), (3, (1, 2, 3, 4, 5, None, 40)), (5, (1, 2, 3, 4, 5, 6, 7, None, 40)), (20, (1, None, 18, 19, 20, 21, 22, None, 40)),
+    (40, (1, None, 38, 39, 40)),
+])
+def test_the_pager_links_the_ends_and_two_pages_each_side(number, shown):
+    pager = Pager(number, tuple(f"r{n}/" for n in range(1, 41)))
+    assert pager.shown == shown
+    assert (pager.previous, pager.next) == (f"r{number - 1}/" if number > 1 else None, f"r{number + 1}/" if number < 40 else None)

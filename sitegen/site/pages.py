@@ -9,9 +9,11 @@ document is rendered (sitegen.site.markup.to_html).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TypeVar
 from urllib.parse import quote_plus
 
 from sitegen.model import Paper, Site, Theme
@@ -29,6 +31,7 @@ from sitegen.site.paper_map import PaperMap, paper_map
 from sitegen.site.urls import bibtex_route, paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
+T = TypeVar("T")
 
 EXCERPT_LENGTH = 240
 RECENT_COUNT = 10
@@ -44,6 +47,11 @@ NAV = (
 # A theme page lists an uncurated paper when the classifier's best theme for it is this one
 # with at least this probability (right about 85% of the time in cross-validation).
 THEME_PAGE_CONFIDENCE = 0.3
+# Lists paginate so that no page grows with the list: papers per page of a theme (with
+# abstracts and notes), of a tag (without abstracts), and rows per page of the all-papers table.
+THEME_PAGE_SIZE = 50
+TAG_PAGE_SIZE = 100
+ALL_PAPERS_PAGE_SIZE = 200
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -102,6 +110,69 @@ class ThemeExtras:
 
 
 @dataclass(frozen=True)
+class Pager:
+    """Where one page of a paginated list is: its number, and the route of every page.
+
+    The first page is at the list's own route, page n at `<route>page/<n>/`, so a list's
+    addresses never change as it grows; only which papers a numbered page holds does.
+    """
+
+    number: int
+    routes: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.routes)
+
+    @property
+    def previous(self) -> str | None:
+        return self.routes[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.routes[self.number] if self.number < self.count else None
+
+    @property
+    def shown(self) -> tuple[int | None, ...]:
+        """Return the page numbers to link: the first, the last and two each side of this one;
+        None stands for the numbers left out between them (a gap of one number is shown)."""
+        near = {1, self.count, *range(self.number - 2, self.number + 3)}
+        numbers = sorted(n for n in near if 1 <= n <= self.count)
+        found: list[int | None] = []
+        for before, n in itertools.pairwise([0, *numbers]):
+            if n - before == 2 and before:
+                found.append(n - 1)
+            elif n - before > 2 and before:
+                found.append(None)
+            found.append(n)
+        return tuple(found)
+
+
+def page_route(route: str, number: int) -> str:
+    """Return the route of page `number` of the list at `route`."""
+    return route if number == 1 else f"{route}page/{number}/"
+
+
+def paginate(items: Sequence[T], size: int, route: str) -> list[tuple[Sequence[T], Pager | None]]:
+    """Cut a list into pages of `size`: each page's items and its pager (None for a single page)."""
+    count = max(1, -(-len(items) // size))
+    if count == 1:
+        return [(items, None)]
+    routes = tuple(page_route(route, number) for number in range(1, count + 1))
+    return [(items[(number - 1) * size:number * size], Pager(number, routes)) for number in range(1, count + 1)]
+
+
+def position(pager: Pager, size: int, shown: int) -> str:
+    """Say which papers of its list a numbered page holds: "Papers 51 to 100"."""
+    first = (pager.number - 1) * size + 1
+    return f"Papers {first} to {first + shown - 1}"
+
+
+def page_title(title: str, pager: Pager | None) -> str:
+    return title if pager is None or pager.number == 1 else f"{title} (page {pager.number} of {pager.count})"
+
+
+@dataclass(frozen=True)
 class PaperRow:
     """One row of the all-papers table; `sort_date` orders dates without a year last."""
 
@@ -136,6 +207,7 @@ class Page:
     count: int = 0  # the papers a page is about, where it says how many
     columns: tuple[str, ...] = ()  # the all-papers table's optional columns that hold data
     feed: str | None = None  # the route of the page's own Atom feed (a theme's, a tag's)
+    pager: Pager | None = None  # where the page is in its list, when the list has several pages
 
     @property
     def markdown_path(self) -> str:
@@ -305,11 +377,11 @@ def make_pages(site: Site, link: Link, absolute: Link, with_map: bool = False) -
     """
     structure = Structure.of(site)
     pages = [home_page(site, structure, link)]
-    pages += [theme_page(site, structure, theme, link) for theme in structure.themes]
+    pages += [page for theme in structure.themes for page in theme_pages(site, structure, theme, link)]
     pages += [paper_page(site, structure, paper, link, absolute) for paper in site.catalog.papers]
     pages.append(tags_page(site, structure, link))
-    pages += [tag_page(site, structure, tag.slug, tag.description, link) for tag in site.curation.tags]
-    pages.append(all_papers_page(site, structure))
+    pages += [page for tag in site.curation.tags for page in tag_pages(site, structure, tag.slug, tag.description, link)]
+    pages += all_papers_pages(site, structure)
     pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
     pages.append(search_page(site))
     pages.append(not_found_page())
@@ -407,26 +479,40 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str, abstract: bo
     return lines
 
 
-def theme_page(site: Site, structure: Structure, theme: Theme, link: Link) -> Page:
+def theme_pages(site: Site, structure: Structure, theme: Theme, link: Link) -> list[Page]:
+    """Return a theme's pages: its papers in reading order, "start here" ones first, THEME_PAGE_SIZE a page."""
     entries = structure.theme_papers[theme.slug]
     count = len(entries)
     feed = theme_route(theme.slug) + "feed.xml"
     follow = f"Follow the theme with its {md_link('Atom feed', link(feed))}."
-    lines = [f"# {md_text(theme.title)}", "", theme.description.strip(), "",
-             f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
-    start = [paper for paper, start_here in entries if start_here]
-    more = [paper for paper, start_here in entries if not start_here]
-    if start:
-        lines += ["## Start here", ""]
-        for paper in start:
-            lines += paper_entry(paper, site, link, "###")
-    if more:
-        lines += ["## Then read" if start else "## Papers", ""]
-        for paper in more:
-            lines += paper_entry(paper, site, link, "###")
-    return Page(route=theme_route(theme.slug), template="theme.html", title=theme.title, section="themes",
-                description=first_paragraph(theme.description)[:300], markdown="\n".join(lines), feed=feed,
-                edit_url=edit_url(site, f"curation/{theme.slug}.yaml"), theme=theme_extras(site, structure, theme))
+    any_start = any(start_here for _, start_here in entries)
+    ordered = [entry for entry in entries if entry[1]] + [entry for entry in entries if not entry[1]]
+    pages = []
+    for shown, pager in paginate(ordered, THEME_PAGE_SIZE, theme_route(theme.slug)):
+        first = pager is None or pager.number == 1
+        lines = [f"# {md_text(theme.title)}", ""]
+        if pager is None or pager.number == 1:
+            lines += [theme.description.strip(), "",
+                      f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
+        else:
+            lines += [f"{position(pager, THEME_PAGE_SIZE, len(shown))} of the theme's {count}, in reading order. {follow}", ""]
+        start = [paper for paper, start_here in shown if start_here]
+        more = [paper for paper, start_here in shown if not start_here]
+        if start:
+            lines += ["## Start here", ""]
+            for paper in start:
+                lines += paper_entry(paper, site, link, "###")
+        if more:
+            lines += ["## Then read" if any_start else "## Papers", ""]
+            for paper in more:
+                lines += paper_entry(paper, site, link, "###")
+        pages.append(Page(
+            route=pager.routes[pager.number - 1] if pager else theme_route(theme.slug), template="theme.html",
+            title=page_title(theme.title, pager), section="themes",
+            description=first_paragraph(theme.description)[:300], markdown="\n".join(lines), feed=feed,
+            edit_url=edit_url(site, f"curation/{theme.slug}.yaml"),
+            theme=theme_extras(site, structure, theme) if first else None, pager=pager))
+    return pages
 
 
 def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras | None:
@@ -577,19 +663,29 @@ def tags_page(site: Site, structure: Structure, link: Link) -> Page:
                 markdown="\n".join(lines))
 
 
-def tag_page(site: Site, structure: Structure, slug: str, description: str, link: Link) -> Page:
+def tag_pages(site: Site, structure: Structure, slug: str, description: str, link: Link) -> list[Page]:
+    """Return a tag's pages, TAG_PAGE_SIZE papers a page."""
     papers = structure.tag_papers.get(slug, ())
     count = len(papers)
     feed = tag_route(slug) + "feed.xml"
-    lines = [f"# Tag: {md_text(slug)}", "", md_text(description), "",
-             f"{count} paper{'' if count == 1 else 's'}. Follow the tag with its {md_link('Atom feed', link(feed))}.", ""]
-    for paper in papers:  # as on theme pages: first authors, date, tags, the curator's note (not the abstract)
-        lines += paper_entry(paper, site, link, "##", abstract=False)
-    return Page(route=tag_route(slug), template="page.html", title=f"Tag: {slug}", section="tags",
-                description=description, markdown="\n".join(lines), feed=feed)
+    follow = f"Follow the tag with its {md_link('Atom feed', link(feed))}."
+    pages = []
+    for shown, pager in paginate(papers, TAG_PAGE_SIZE, tag_route(slug)):
+        lines = [f"# Tag: {md_text(slug)}", "", md_text(description), ""]
+        if pager is None or pager.number == 1:
+            lines += [f"{count} paper{'' if count == 1 else 's'}. {follow}", ""]
+        else:
+            lines += [f"{position(pager, TAG_PAGE_SIZE, len(shown))} of the tag's {count}. {follow}", ""]
+        for paper in shown:  # as on theme pages: first authors, date, tags, the curator's note (not the abstract)
+            lines += paper_entry(paper, site, link, "##", abstract=False)
+        pages.append(Page(route=pager.routes[pager.number - 1] if pager else tag_route(slug), template="page.html",
+                          title=page_title(f"Tag: {slug}", pager), section="tags", description=description,
+                          markdown="\n".join(lines), feed=feed, pager=pager))
+    return pages
 
 
-def all_papers_page(site: Site, structure: Structure) -> Page:
+def all_papers_pages(site: Site, structure: Structure) -> list[Page]:
+    """Return the pages of the all-papers table, by title, ALL_PAPERS_PAGE_SIZE rows a page."""
     themes_of = {
         paper.id: tuple(
             NavLink(theme.title, theme_route(theme.slug))
@@ -613,8 +709,13 @@ def all_papers_page(site: Site, structure: Structure) -> Page:
     held = {"authors": sum(bool(row.authors) for row in rows), "date": sum(bool(row.date) for row in rows),
             "upvotes": sum(row.upvotes is not None for row in rows), "themes": sum(bool(row.themes) for row in rows)}
     columns = tuple(name for name, count in held.items() if rows and count >= COLUMN_SHOWN * len(rows))
-    return Page(route="papers/", template="papers.html", title="All papers", section="papers",
-                description=f"All {len(rows)} papers of {site.config.title}.", rows=rows, columns=columns)
+    return [
+        Page(route=pager.routes[pager.number - 1] if pager else "papers/", template="papers.html",
+             title=page_title("All papers", pager), section="papers",
+             description=f"All {len(rows)} papers of {site.config.title}.", rows=tuple(shown), columns=columns,
+             count=len(rows), pager=pager)
+        for shown, pager in paginate(rows, ALL_PAPERS_PAGE_SIZE, "papers/")
+    ]
 
 
 def free_page(slug: str, title: str, markdown_text: str) -> Page:
