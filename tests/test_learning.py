@@ -371,3 +371,45 @@ def test_suggested_papers_are_listed_on_their_theme_page_only_when_confident(obv
     for paper_id, theme in uncurated_by_theme().items():
         assert f"papers/{paper_id}/" in listed[theme]
     assert pages["map/"].map is not None and len(pages["map/"].map.points) == len(site.catalog.papers)
+
+
+# Related papers past EXACT_UP_TO papers: approximate, and measured against the exact search
+
+
+@pytest.fixture(scope="module")
+def ten_thousand_papers():
+    """TF-IDF rows of 10,000 distinct papers: each bundled title and the start of its abstract,
+    with two sentences drawn (seeded) from the other abstracts, so that neighbours are real."""
+    import random
+
+    from sitegen.learn.features import features, paper_texts
+    from sitegen.model import Paper
+
+    from .conftest import files_for
+
+    bundled = read_site(files_for(CONTENT))[0].catalog.papers
+    sentences = [s for p in bundled for s in re.split(r"(?<=[.!?])\s+", p.abstract) if len(s) > 40]
+    draw = random.Random(0)
+    papers = [
+        Paper(id=f"p{n:05}", title=f"{base.title} {draw.choice(sentences).split()[0]}",
+              abstract=" ".join([*draw.sample(sentences, 2), base.abstract[:300]]), authors=None,
+              published=None, upvotes=None, links=(), sources=("000_a.txt:1",))
+        for n in range(10_000) for base in [bundled[n % len(bundled)]]
+    ]
+    return features(paper_texts(papers)).matrix
+
+
+def test_related_papers_of_10000_papers_are_found_approximately_with_a_recall_at_5_of_95_percent(ten_thousand_papers):
+    from sitegen.learn.models import EXACT_UP_TO, RELATED_COUNT, approximate_nearest
+
+    assert ten_thousand_papers.shape[0] > EXACT_UP_TO, "the size where the site uses the approximate search"
+    _, exact = nearest(ten_thousand_papers, RELATED_COUNT)
+    found, approximate = approximate_nearest(ten_thousand_papers, RELATED_COUNT)
+    # A neighbour found counts when it is as similar as the exact fifth: ties are common.
+    hits = (approximate >= exact[:, -1:] - 1e-5).sum(axis=1).clip(max=RELATED_COUNT)
+    recall = hits.mean() / RELATED_COUNT
+    print(f"\nrecall@{RELATED_COUNT} of the approximate related papers at 10,000 papers: {recall:.4f}")
+    assert recall >= 0.95
+    assert not (found == np.arange(len(found))[:, None]).any(), "a paper is never its own neighbour"
+    again, _ = approximate_nearest(ten_thousand_papers, RELATED_COUNT)
+    assert (again == found).all(), "deterministic"
