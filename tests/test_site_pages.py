@@ -12,6 +12,7 @@ from sitegen.memo import Memo
 from sitegen.model import Learning, PaperNotes, Placement
 from sitegen.pipeline import site_files
 from sitegen.render.templates import read_templates
+from sitegen.site.paper_map import MAP_POINTS
 from sitegen.site.pages import (
     ALL_PAPERS_PAGE_SIZE,
     TAG_PAGE_SIZE,
@@ -273,3 +274,49 @@ def test_the_pager_links_the_ends_and_two_pages_each_side(number, shown):
     pager = Pager(number, tuple(f"r{n}/" for n in range(1, 41)))
     assert pager.shown == shown
     assert (pager.previous, pager.next) == (f"r{number - 1}/" if number > 1 else None, f"r{number + 1}/" if number < 40 else None)
+
+
+# The map sheds weight past MAP_POINTS papers
+
+
+def placed(count: int):
+    """`long_site(count)` with every paper placed on the map, on a seeded spiral."""
+    import math
+
+    site = long_site(count)
+    papers = site.catalog.papers
+    positions = tuple((p.id, (0.5 + 0.45 * (n / len(papers)) * math.cos(n), 0.5 + 0.45 * (n / len(papers)) * math.sin(n)))
+                      for n, p in enumerate(papers))
+    return replace(site, learning=Learning(positions=positions))
+
+
+def test_a_small_list_has_one_map_of_every_paper():
+    files = render(placed(10))
+    assert "All 14 papers, placed" in main_of(files["map/index.html"])
+    assert main_of(files["map/index.html"]).count("<circle") == 14 + 2  # and the legend's two
+    assert not any(name.startswith("map/") and name != "map/index.html" for name in files)
+
+
+def test_past_map_points_the_overview_is_a_spread_sample_and_each_theme_has_its_map():
+    files = render(placed(3 * MAP_POINTS))
+    overview = main_of(files["map/index.html"])
+    shown = len(re.findall(r'<a href="/repo/papers/[^"]+/"><title>', overview))
+    assert 0.5 * MAP_POINTS <= shown <= MAP_POINTS
+    assert f"{shown} of the {3 * MAP_POINTS + 4} papers, chosen to spread over the map" in overview
+    assert 'href="/repo/map/ssm/"' in overview, "the legend opens each theme's map"
+    theme_map = main_of(files["map/ssm/index.html"])
+    assert "<h1>Map: State spaces</h1>" in theme_map and 'href="/repo/map/"' in theme_map
+    assert len(re.findall(r"<title>", theme_map)) <= MAP_POINTS
+    assert max(len(files[name].encode()) for name in files if name.endswith(".html")) <= 195_000
+
+
+def test_a_spread_sample_keeps_to_its_limit_prefers_curated_papers_and_covers_the_map():
+    from sitegen.site.paper_map import HEIGHT, WIDTH, MapPoint, spread_sample
+
+    points = [MapPoint(x=(n * 37) % WIDTH, y=(n * 53) % HEIGHT, title=f"P{n}", route=f"papers/p{n}/", colour="#000",
+                       curated=n % 7 == 0) for n in range(5000)]
+    chosen = spread_sample(points, 400)
+    assert 300 <= len(chosen) <= 400 and chosen == spread_sample(list(reversed(points)), 400)
+    assert sum(p.curated for p in chosen) / len(chosen) > 1 / 7, "a curated paper first in each cell"
+    quarters = {(p.x >= WIDTH / 2, p.y >= HEIGHT / 2) for p in chosen}
+    assert len(quarters) == 4

@@ -27,7 +27,7 @@ from sitegen.site.citations import (
     short_authors,
 )
 from sitegen.site.markup import html_text, md_link, md_text
-from sitegen.site.paper_map import PaperMap, paper_map
+from sitegen.site.paper_map import MAP_ROUTE, PaperMap, paper_maps
 from sitegen.site.urls import bibtex_route, paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
@@ -35,7 +35,6 @@ T = TypeVar("T")
 
 EXCERPT_LENGTH = 240
 RECENT_COUNT = 10
-MAP_ROUTE = "map/"
 # The header's navigation: (text, route, section); Map appears when the site has its page.
 NAV = (
     ("Themes", "", "home"),
@@ -385,8 +384,8 @@ def make_pages(site: Site, link: Link, absolute: Link, with_map: bool = False) -
     pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
     pages.append(search_page(site))
     pages.append(not_found_page())
-    if with_map and (the_map := map_page(site)) is not None:
-        pages.append(the_map)
+    if with_map:
+        pages += map_pages(site)
     return tuple(sorted(pages, key=lambda page: page.route))
 
 
@@ -400,14 +399,21 @@ def not_found_page() -> Page:
                 description="This page does not exist.")
 
 
-def map_page(site: Site) -> Page | None:
-    """Return the map page, or None when machine learning has not placed the papers."""
-    found_map = paper_map(site)
-    if found_map is None:
-        return None
-    return Page(route=MAP_ROUTE, template="map.html", title="Map of the papers", section="map",
-                description=f"A map of the papers of {site.config.title}, placed by what they are about.",
-                map=found_map)
+def map_pages(site: Site) -> list[Page]:
+    """Return the map pages (none when machine learning has not placed the papers): the
+    overview, and a map per theme when the overview can show only a sample."""
+    found = paper_maps(site)
+    if found is None:
+        return []
+    overview, own = found
+    pages = [Page(route=MAP_ROUTE, template="map.html", title="Map of the papers", section="map",
+                  description=f"A map of the papers of {site.config.title}, placed by what they are about.",
+                  map=overview)]
+    for slug, theme_map in sorted(own.items()):
+        pages.append(Page(route=f"{MAP_ROUTE}{slug}/", template="map.html", title=f"Map: {theme_map.theme}",
+                          section="map", description=f"A map of the papers of the theme {theme_map.theme}.",
+                          map=theme_map))
+    return pages
 
 
 def related_links(site: Site, structure: Structure, paper_id: str) -> tuple[NavLink, ...]:
