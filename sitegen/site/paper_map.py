@@ -122,18 +122,21 @@ def spread_sample(points: Sequence[MapPoint], limit: int = MAP_POINTS) -> tuple[
     grid that keeps to the limit, a curated paper first in each cell, then by title."""
     if len(points) <= limit:
         return tuple(points)
+    ranked = sorted(points, key=lambda p: (not p.curated, p.title.casefold(), p.route))
 
     def one_per_cell(side: int) -> list[MapPoint]:
         cells: dict[tuple[int, int], MapPoint] = {}
-        for point in sorted(points, key=lambda p: (not p.curated, p.title.casefold(), p.route)):
+        for point in ranked:
             cells.setdefault((int(point.x * side / WIDTH), int(point.y * side / HEIGHT)), point)
-        return sorted(cells.values(), key=lambda p: p.route)
+        return list(cells.values())
 
-    side = max(1, math.isqrt(limit))
-    chosen = one_per_cell(side)
-    while len(finer := one_per_cell(side + 1)) <= limit and side < limit:
-        chosen, side = finer, side + 1
-    return tuple(chosen)
+    # Finer grids occupy more cells (nearly always): bisect for the finest that keeps to the
+    # limit. A 1 x 1 grid always does; `high` is the coarsest grid known or assumed not to.
+    low, high = 1, limit
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if len(one_per_cell(middle)) <= limit else (low, middle)
+    return tuple(sorted(one_per_cell(low), key=lambda p: p.route))
 
 
 def paper_maps(site: Site) -> tuple[PaperMap, dict[str, PaperMap]] | None:
