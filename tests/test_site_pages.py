@@ -320,3 +320,17 @@ def test_a_spread_sample_keeps_to_its_limit_prefers_curated_papers_and_covers_th
     assert sum(p.curated for p in chosen) / len(chosen) > 1 / 7, "a curated paper first in each cell"
     quarters = {(p.x >= WIDTH / 2, p.y >= HEIGHT / 2) for p in chosen}
     assert len(quarters) == 4
+
+
+def test_a_theme_page_lists_the_most_confident_suggestions_and_counts_the_rest():
+    from sitegen.site.pages import SUGGESTED_SHOWN
+
+    site = long_site(0)
+    loose = tuple(paper(f"u{n:04}", f"Uncurated {n:04}", sources=(f"002_c.txt:{n + 1}",)) for n in range(SUGGESTED_SHOWN + 7))
+    suggested = tuple((p.id, (("ssm", round(0.99 - n / 1000, 3)),)) for n, p in enumerate(loose))
+    site = replace(site, catalog=replace(site.catalog, papers=site.catalog.papers + loose),
+                   learning=Learning(suggested_themes=suggested))
+    page = main_of(render(site)["themes/ssm/index.html"])
+    assert page.count("confidence)") == SUGGESTED_SHOWN
+    assert "Uncurated 0000" in page and f"Uncurated {SUGGESTED_SHOWN:04}" not in page, "the most confident first"
+    assert "And 7 more, less confident" in page

@@ -46,6 +46,7 @@ NAV = (
 # A theme page lists an uncurated paper when the classifier's best theme for it is this one
 # with at least this probability (right about 85% of the time in cross-validation).
 THEME_PAGE_CONFIDENCE = 0.3
+SUGGESTED_SHOWN = 50  # of them, the most confident, so that the page stays small
 # Lists paginate so that no page grows with the list: papers per page of a theme (with
 # abstracts and notes), of a tag (without abstracts), and rows per page of the all-papers table.
 THEME_PAGE_SIZE = 50
@@ -106,6 +107,7 @@ class ThemeExtras:
 
     keywords: tuple[str, ...]
     suggested: tuple[Suggested, ...]
+    more: int = 0  # suggested papers left out of `suggested`
 
 
 @dataclass(frozen=True)
@@ -534,7 +536,8 @@ def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras 
         ),
         key=lambda suggestion: (-suggestion.confidence, suggestion.title.casefold(), suggestion.route),
     )
-    return ThemeExtras(keywords=learning.keywords_of(theme.slug), suggested=tuple(suggested))
+    return ThemeExtras(keywords=learning.keywords_of(theme.slug), suggested=tuple(suggested[:SUGGESTED_SHOWN]),
+                       more=max(0, len(suggested) - SUGGESTED_SHOWN))
 
 
 def paper_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:
