@@ -4,7 +4,7 @@
 
 Builds the bundled content into a scratch folder, serves it, and opens the search page in
 Debian's Chromium (the browser tests' setup). Once the full index is in, every query is
-typed in turn; search.js measures each ("sitegen search": search and rendering of the
+typed in turn; search.js measures each ("sitegen search": from asking its worker to the rendering of the
 results). Prints the median and the slowest per round, and the median of the rounds'
 medians. The target (median under 10 ms) is checked here, not in a timed unit test.
 """
