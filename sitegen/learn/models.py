@@ -142,7 +142,8 @@ def approximate_nearest(matrix: csr_matrix, count: int) -> tuple[np.ndarray, np.
     for group, queries in enumerate(members):
         if not len(queries):
             continue
-        pool = np.sort(np.concatenate([members[other] for other in probed[group]]))
+        near = [group, *(other for other in probed[group] if other != group)][:ANN_PROBES]  # its own first, always
+        pool = np.sort(np.concatenate([members[other] for other in near]))
         similarity = np.asarray((matrix[queries] @ matrix[pool].T).toarray())
         similarity[np.arange(len(queries)), np.searchsorted(pool, queries)] = -np.inf  # not itself
         take = min(count, len(pool) - 1)

@@ -23,7 +23,7 @@ NO_THEME = "#7a7f87"
 # Every colour has this relative luminance, so each shows against the light page (#fdfdfc)
 # and the dark one (#16181b) with a contrast of at least 3:1, as WCAG asks of graphics.
 LUMINANCE = 0.17
-MAP_POINTS = 600  # points a map page holds: each is a link with its title, about 270 bytes
+MAP_POINTS = 600  # points a map page holds, each a link with its title (docs/learning.md)
 
 
 @dataclass(frozen=True)
