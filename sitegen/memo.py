@@ -77,6 +77,7 @@ class Memo:
         # With `keep`, new values are in memory anyway: they are packed when saved, not when made.
         self._unpacked: dict[str, tuple[str, Any]] = {}
         self._pending_bytes = 0
+        self._computed_ahead: dict[str, Any] = {}  # results of compute_missing, taken by the next call
         self._written: set[str] = set()  # keys written to disk since the last save
         self._database: sqlite3.Connection | None = None
         self._generation = 0
@@ -95,7 +96,7 @@ class Memo:
             return self._known(self._remember(key, stored[0]), key)  # type: ignore[no-any-return]
         self.misses += 1
         self.computed[name] += 1
-        value = step(*inputs)
+        value = self._computed_ahead.pop(key) if key in self._computed_ahead else step(*inputs)
         if self.folder is not None and self.keep:
             self._unpacked[key] = (name, value)  # packed by save(), after the build is shown
         elif self.folder is not None and (blob := _pack(value)) is not None:
@@ -104,6 +105,29 @@ class Memo:
             if self._pending_bytes > FLUSH_BYTES:
                 self._write_pending()
         return self._known(self._remember(key, value), key)
+
+    def compute_missing(self, step: Callable[..., T], inputs: list[tuple[object, ...]],
+                        compute_all: Callable[[list[tuple[object, ...]]], list[T]]) -> None:
+        """Compute at once, through `compute_all` (which may share the work among processes),
+        `step` for each of `inputs` the memo knows neither in memory nor on disk. The next
+        `memo(step, *those)` takes its result as if it had just computed it."""
+        name = f"{step.__module__}.{step.__qualname__}"
+        missing: dict[str, tuple[object, ...]] = {}
+        for args in inputs:
+            key = self.key(name, args)
+            if key not in self._values and key not in self._computed_ahead and not self._stored(key):
+                missing.setdefault(key, args)
+        if missing:
+            self._computed_ahead.update(zip(missing, compute_all(list(missing.values())), strict=True))
+
+    def _stored(self, key: str) -> bool:
+        if not self.read_disk or self.folder is None or (database := self._open()) is None:
+            return False
+        try:
+            return database.execute("SELECT 1 FROM memo WHERE key = ?", (key,)).fetchone() is not None
+        except sqlite3.Error:
+            self._close()
+            return False
 
     def _remember(self, key: str, value: T) -> T:
         if self.keep:

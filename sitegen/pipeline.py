@@ -21,7 +21,7 @@ from sitegen.model import Site
 from sitegen.project import Project, display, refuse_unsafe_output
 from sitegen.read import read_site
 from sitegen.read.files import Files
-from sitegen.render import render_pages
+from sitegen.render import render_pages, worker_count
 from sitegen.render.templates import (
     LUNR_SCRIPT,
     Layout,
@@ -100,7 +100,8 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
         with timings.phase("learn"):
             site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
         with timings.phase("pages"):
-            pages, files = site_files(site, templates, assets, memo)
+            # serve's own process has threads (its server, its watcher): it converts in one process.
+            pages, files = site_files(site, templates, assets, memo, 1 if options.in_place else worker_count())
         with timings.phase("write"):
             report = output.publish(timings.each("render", files))
         if options.markdown is not None:
@@ -116,14 +117,14 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
     )
 
 
-def site_files(site: Site, templates: Templates, assets: dict[str, bytes],
-               memo: Memo) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
-    """Return every page, and the site's files (path, bytes), each page rendered as it is taken."""
+def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,
+               workers: int = 1) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
+    """Return every page, and the site's files (path, bytes), rendered a batch at a time as they are taken."""
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
     pages, data = memo(site_pages, site, with_map, memo)
     layout = Layout(site.config, navigation(with_map), urls)
-    return pages, chain(render_pages(pages, templates, layout, memo), data.items(), assets.items())
+    return pages, chain(render_pages(pages, templates, layout, memo, workers), data.items(), assets.items())
 
 
 def site_pages(site: Site, with_map: bool, memo: Memo) -> tuple[tuple[Page, ...], dict[str, bytes]]:

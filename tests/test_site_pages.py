@@ -334,3 +334,15 @@ def test_a_theme_page_lists_the_most_confident_suggestions_and_counts_the_rest()
     assert page.count("confidence)") == SUGGESTED_SHOWN
     assert "Uncurated 0000" in page and f"Uncurated {SUGGESTED_SHOWN:04}" not in page, "the most confident first"
     assert "And 7 more, less confident" in page
+
+
+def test_markdown_converted_by_worker_processes_gives_the_same_site_as_one_process():
+    from sitegen.render import PARALLEL_FROM
+
+    site = long_site(2 * PARALLEL_FROM)
+    alone, memo = Memo(None), Memo(None)
+    one = dict(site_files(site, read_templates(TEMPLATES), {}, alone)[1])
+    shared = dict(site_files(site, read_templates(TEMPLATES), {}, memo, workers=2)[1])
+    assert list(shared) == list(one) and shared == one
+    assert memo.computed == alone.computed, "each document converted once, and remembered"
+    assert memo._computed_ahead == {}, "every result the workers gave was taken"
