@@ -315,3 +315,14 @@ def test_axe_finds_no_violation_on_a_page_of_results(chromium, published, scheme
     violations = page.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
     context.close()
     assert [(v["id"], [node["target"] for node in v["nodes"]][:3]) for v in violations] == []
+
+
+def test_a_browser_without_web_workers_is_told_how_else_to_find_a_paper(chromium, published):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.add_init_script("delete window.Worker;")
+    page.goto(published.url + "search/?q=mamba")
+    page.wait_for_function("() => document.getElementById('search-status').textContent !== ''")
+    status = page.inner_text("#search-status")
+    context.close()
+    assert "needs a browser that runs Web Workers" in status

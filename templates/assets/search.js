@@ -207,9 +207,13 @@ function startWorker(scope) {
 function startSearch() {
   const list = document.getElementById("search-results");
   const input = document.getElementById("site-search");
-  if (!list || !input || typeof lunr === "undefined" || typeof Worker === "undefined") return;
+  if (!list || !input || typeof lunr === "undefined") return;
   const form = input.form;
   const status = document.getElementById("search-status");
+  if (typeof Worker === "undefined") {
+    status.textContent = "Search needs a browser that runs Web Workers. Browse all papers or the tags instead.";
+    return;
+  }
   const more = document.getElementById("search-more");
   const PAGE = 20;
   const worker = new Worker(list.dataset.worker);
