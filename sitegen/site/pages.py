@@ -126,6 +126,10 @@ class Pager:
         return len(self.routes)
 
     @property
+    def route(self) -> str:
+        return self.routes[self.number - 1]
+
+    @property
     def previous(self) -> str | None:
         return self.routes[self.number - 2] if self.number > 1 else None
 
@@ -515,7 +519,7 @@ def theme_pages(site: Site, structure: Structure, theme: Theme, link: Link) -> l
             for paper in more:
                 lines += paper_entry(paper, site, link, "###")
         pages.append(Page(
-            route=pager.routes[pager.number - 1] if pager else theme_route(theme.slug), template="theme.html",
+            route=pager.route if pager else theme_route(theme.slug), template="theme.html",
             title=page_title(theme.title, pager), section="themes",
             description=first_paragraph(theme.description)[:300], markdown="\n".join(lines), feed=feed,
             edit_url=edit_url(site, f"curation/{theme.slug}.yaml"),
@@ -689,7 +693,7 @@ def tag_pages(site: Site, structure: Structure, slug: str, description: str, lin
             lines += [f"{position(pager, TAG_PAGE_SIZE, len(shown))} of the tag's {count}. {follow}", ""]
         for paper in shown:  # as on theme pages: first authors, date, tags, the curator's note (not the abstract)
             lines += paper_entry(paper, site, link, "##", abstract=False)
-        pages.append(Page(route=pager.routes[pager.number - 1] if pager else tag_route(slug), template="page.html",
+        pages.append(Page(route=pager.route if pager else tag_route(slug), template="page.html",
                           title=page_title(f"Tag: {slug}", pager), section="tags", description=description,
                           markdown="\n".join(lines), feed=feed, pager=pager))
     return pages
@@ -721,7 +725,7 @@ def all_papers_pages(site: Site, structure: Structure) -> list[Page]:
             "upvotes": sum(row.upvotes is not None for row in rows), "themes": sum(bool(row.themes) for row in rows)}
     columns = tuple(name for name, count in held.items() if rows and count >= COLUMN_SHOWN * len(rows))
     return [
-        Page(route=pager.routes[pager.number - 1] if pager else "papers/", template="papers.html",
+        Page(route=pager.route if pager else "papers/", template="papers.html",
              title=page_title("All papers", pager), section="papers",
              description=f"All {len(rows)} papers of {site.config.title}.", rows=tuple(shown), columns=columns,
              count=len(rows), pager=pager)
