@@ -33,13 +33,13 @@ def test_build_writes_pages_feeds_and_assets_and_prints_a_summary(tmp_path, cont
     code, printed, errors = build(capsys, content, tmp_path / "site")
     assert code == 0, errors
     assert re.fullmatch(
-        r"Built 11 pages \(28 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
+        r"Built 11 pages \(31 files, all written\) from 4 papers, 0 themes and 0 tags in \d+\.\d\d s into .*/site/\n", printed
     ), printed
     files = tree(tmp_path / "site")
     for name in ["index.html", "404.html", "about/index.html", "search/index.html", "papers/index.html", "map/index.html",
                  "tags/index.html", "feed.xml", "sitemap.xml", ".nojekyll", "papers.json",
                  "assets/site.css", "assets/site.js", "assets/search.js", "assets/lunr.min.js",
-                 "search/head.json", "search/full.json"]:
+                 "search/index.json"]:
         assert name in files, name
     assert "CNAME" not in files and "robots.txt" not in files, "served under /repo/: no robots.txt"
     assert sum(1 for name in files if re.fullmatch(r"papers/[^/]+/index.html", name)) == 4

@@ -1,45 +1,57 @@
-"""The search index: Python lunr over the papers, packed small for lunr.js in the browser.
+"""The search index: Python lunr's analysis of the papers, split into shards lunr.js loads as needed.
 
-Search loads in two stages so that a first-time visitor gets answers from very few bytes:
+A query fetches only what it needs, so the first result costs about the same few kilobytes at
+550 papers as at 100,000 (see docs/search.md):
 
-- `search/head.json` answers first: an index of titles (boosted), arXiv ids, authors, tags and themes, with the
-  store of what a result shows (id, title, date, theme);
-- `search/full.json` is fetched right after it: the index over every field, abstracts
-  included, and a snippet of each abstract. Results switch to it as soon as it arrives.
+- `search/index.json`, the manifest: the fields and their boosts, the number of papers, each
+  paper's standing, the themes, and the first term of every shard;
+- `search/<version>/head/<n>.json`: the postings of the title, arXiv id, authors, tags and
+  themes fields, one shard per range of terms. A query fetches the shards of its terms and
+  answers from them first;
+- `search/<version>/abstracts/<n>.json`: the abstracts' postings, fetched next for the same terms;
+- `search/<version>/papers/<k>.json` and `snippets/<k>.json`: what a result shows, 16 papers a
+  file, fetched for the results on screen.
 
-Both indexes are built by the Python `lunr` package (tokenizer, trimmer, stop words and
-stemmer, the pipeline of lunr.js 2.3.9). They travel packed: the sorted term list and, per
-field and document, the indices of the document's terms (repeated as often as the term
-occurs). That is everything lunr's BM25 scores are computed from, so `search.js` rebuilds
-the exact serialized index (inverted index and field vectors) and hands it to
-`lunr.Index.load`. A serialized lunr index spells out every posting twice and every score
-to three decimals; packing makes the head index about a third of its gzipped size.
+Terms come from the Python `lunr` package (tokenizer, trimmer, stop words and stemmer, the
+pipeline of lunr.js 2.3.9). Each posting carries the BM25 weight lunr.Builder would give it
+over the whole list (to three decimals, in thousandths). lunr.js scores a document by the
+dot product of the query's vector with the document's field vectors, divided by the query's
+magnitude alone, so an index made of only some terms' postings scores every document it
+matches exactly as the whole index would. `search.js` merges the shards it fetched into one
+`lunr.Index`. The version in the path is a hash of every shard: a manifest never meets
+shards of another build.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
+from array import array
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
-from operator import sub
 from typing import Any
 
 from sitegen.model import Site
 
-HEAD_ROUTE = "search/head.json"
-FULL_ROUTE = "search/full.json"
-PACK_FORMAT = 1
-LUNR_VERSION = "2.3.9"  # the lunr.js whose Index.load reads the packed index: package.json pins it
+MANIFEST_ROUTE = "search/index.json"
+PACK_FORMAT = 2
+LUNR_VERSION = "2.3.9"  # the lunr.js that search.js builds its index with: package.json pins it
 # Field name and boost, in the order results are worth: a title match beats an abstract match.
 FIELDS: tuple[tuple[str, int], ...] = (
     ("title", 10), ("arxiv", 10), ("authors", 5), ("tags", 4), ("themes", 2), ("abstract", 1),
 )
 HEAD_FIELDS = tuple(field for field in FIELDS if field[0] != "abstract")
+# The two kinds of shard, in the order a query fetches them, and the fields each holds.
+STAGES: tuple[tuple[str, tuple[int, ...]], ...] = (("head", tuple(range(len(HEAD_FIELDS)))),
+                                                   ("abstracts", (len(HEAD_FIELDS),)))
+SHARD_POSTINGS = 2000  # a shard is closed once it holds this many postings; a common term may hold more alone
+PAPER_CHUNK = 16  # papers (and snippets) per file of what results show
 SNIPPET_LENGTH = 160
-BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults, which the scores are computed with
+BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults, which the weights are computed with
 _SPACE = re.compile(r"\s{2,}|[^\S ]")  # runs of spaces, and spaces other than " ": most text has none
 _SEPARATORS = re.compile("[" + re.escape(" \t\n\r\f\v\xa0-") + "]+")  # lunr.tokenizer.SEPARATOR_CHARS
 
@@ -58,28 +70,6 @@ class SearchDocument:
     published: str
     theme: str  # slug of the theme a result names; "" when the paper has none
     standing: int = 0  # 0 uncurated, 1 curated, 2 "start here" somewhere: search.js ranks by it at equal scores
-
-
-@dataclass(frozen=True)
-class PackedIndex:
-    """A lunr index reduced to what its scores are computed from."""
-
-    fields: tuple[tuple[str, int], ...]
-    terms: tuple[str, ...]
-    # postings[f][d]: the sorted indices into `terms` of field f of document d, one per
-    # occurrence, delta-encoded (each index less the one before): mostly small numbers.
-    postings: tuple[tuple[list[int], ...], ...]
-
-    def as_json(self) -> dict[str, object]:
-        """Return the packed form search.js reads; term indices delta-encoded per document."""
-        return {
-            "lunr": LUNR_VERSION,
-            "k1": BM25_K1,
-            "b": BM25_B,
-            "fields": [list(field) for field in self.fields],
-            "terms": list(self.terms),
-            "postings": [list(field) for field in self.postings],
-        }
 
 
 def search_documents(site: Site) -> tuple[SearchDocument, ...]:
@@ -147,16 +137,101 @@ def tokens(text: str) -> list[str]:
     return [token for token in _SEPARATORS.split(text.lower()) if token]
 
 
-def pack_index(found: Sequence[Sequence[tuple[str, ...]]], fields: Sequence[tuple[str, int]]) -> PackedIndex:
-    """Pack the terms of some fields ([field][doc] -> terms, in `fields` order)."""
-    terms = tuple(sorted({term for field in found for document in field for term in document}))
+@dataclass(frozen=True)
+class Postings:
+    """Every (term, field, document) of the index with the weight lunr.Builder gives it.
+
+    Parallel columns sorted by term, then field, then document. `terms` are in the order
+    JavaScript compares strings (UTF-16 code units), the order of the shards' ranges.
+    """
+
+    terms: tuple[str, ...]
+    term: list[int]
+    field: list[int]
+    document: list[int]
+    weight: list[int]  # lunr's BM25 weight, boost included, in thousandths (lunr rounds it to three decimals)
+
+
+def postings(found: Sequence[Sequence[tuple[str, ...]]], boosts: Sequence[int]) -> Postings:
+    """Weigh every posting of [field][doc] -> terms as lunr.Builder does (createFieldVectors).
+
+    A term's document frequency counts each field it occurs in (lunr.idf), a field's average
+    length is over every document, and the arithmetic is lunr.js's, in its order, in doubles.
+    """
+    import numpy as np  # scikit-learn's dependency: imported only when an index is made
+
+    count = len(found[0]) if found else 0
+    terms = tuple(sorted({term for field in found for document in field for term in document}, key=_js_order))
     number = {term: index for index, term in enumerate(terms)}
-    postings = tuple(tuple(_deltas(sorted(map(number.__getitem__, document))) for document in field) for field in found)
-    return PackedIndex(fields=tuple(fields), terms=terms, postings=postings)
+    columns = {name: array("q") for name in ("term", "field", "document", "frequency", "length")}
+    average = []
+    for field_number, field in enumerate(found):
+        total = 0
+        for document_number, document in enumerate(field):
+            if not document:
+                continue
+            frequencies = Counter(document)
+            columns["term"].extend(map(number.__getitem__, frequencies))
+            columns["frequency"].extend(frequencies.values())
+            columns["field"].extend([field_number] * len(frequencies))
+            columns["document"].extend([document_number] * len(frequencies))
+            columns["length"].extend([len(document)] * len(frequencies))
+            total += len(document)
+        average.append(total / count if count else 0.0)
+    at_term, at_field, at_document, frequency, length = (
+        np.frombuffer(columns[name], dtype=np.int64) for name in ("term", "field", "document", "frequency", "length"))
+    containing = np.bincount(at_term, minlength=len(terms)).astype(np.float64)
+    idf = np.log(1 + np.abs((count - containing + 0.5) / (containing + 0.5)))
+    k1, b = BM25_K1, BM25_B
+    averages = np.array(average, dtype=np.float64)[at_field]
+    weight = idf[at_term] * ((k1 + 1) * frequency) / (k1 * (1 - b + b * (length / averages)) + frequency)
+    weight = weight * np.array(boosts, dtype=np.float64)[at_field]
+    order = np.lexsort((at_document, at_field, at_term))
+    thousandths = np.floor(weight[order] * 1000 + 0.5).astype(np.int64)
+    return Postings(terms=terms, term=at_term[order].tolist(), field=at_field[order].tolist(),
+                    document=at_document[order].tolist(), weight=thousandths.tolist())
 
 
-def _deltas(indices: Sequence[int]) -> list[int]:
-    return list(map(sub, indices, chain((0,), indices)))
+def _js_order(term: str) -> bytes:
+    return term.encode("utf-16-be", "surrogatepass")
+
+
+def shards(index: Postings, fields: Sequence[int]) -> tuple[list[str], list[list[Any]]]:
+    """Split the postings of some fields into shards of consecutive terms; return their first terms and contents.
+
+    A shard lists its terms, each as [term, field, [document, weight, ...], field, ...], with
+    each document number less the one before it in its list.
+    """
+    wanted = set(fields)
+    firsts: list[str] = []
+    contents: list[list[Any]] = []
+    current: list[Any] = []
+    held = 0
+    entry: list[Any] = []
+    listed: list[int] = []
+    last_term = last_field = last_document = -1
+    for term, field, document, weight in zip(index.term, index.field, index.document, index.weight, strict=True):
+        if field not in wanted:
+            continue
+        if term != last_term:
+            if held >= SHARD_POSTINGS:
+                contents.append(current)
+                current, held = [], 0
+            if not current:
+                firsts.append(index.terms[term])
+            entry = [index.terms[term]]
+            current.append(entry)
+            last_term, last_field = term, -1
+        if field != last_field:
+            listed = []
+            entry += [field, listed]
+            last_field, last_document = field, 0
+        listed += [document - last_document, weight]
+        last_document = document
+        held += 1
+    if current:
+        contents.append(current)
+    return firsts, contents
 
 
 def snippet(abstract: str, length: int = SNIPPET_LENGTH) -> str:
@@ -186,37 +261,45 @@ def packed_id(paper_id: str, title: str) -> str | int:
     return paper_id
 
 
-def head_json(themes: Sequence[tuple[str, str]], documents: Sequence[SearchDocument],
-              found: Sequence[Sequence[tuple[str, ...]]]) -> dict[str, object]:
-    """Return the first stage: the store of results and the index of titles, tags and themes."""
-    theme_numbers = {slug: index for index, (slug, _) in enumerate(themes)}
-    return {
-        "format": PACK_FORMAT,
-        "themes": [[slug, title] for slug, title in themes],
-        "papers": [
-            [packed_id(document.id, document.title), document.title, document.published,
-             theme_numbers.get(document.theme, -1), document.standing]
-            for document in documents
-        ],
-        "index": pack_index(found[: len(HEAD_FIELDS)], HEAD_FIELDS).as_json(),
-    }
-
-
-def full_json(documents: Sequence[SearchDocument], found: Sequence[Sequence[tuple[str, ...]]]) -> dict[str, object]:
-    """Return the second stage: the index over every field, and a snippet of each abstract."""
-    return {
-        "format": PACK_FORMAT,
-        "snippets": [snippet(document.abstract) for document in documents],
-        "index": pack_index(found, FIELDS).as_json(),
-    }
-
-
 def dumps(value: object) -> bytes:
     """Serialise compactly and deterministically."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
+def _deltas(numbers: Sequence[int]) -> list[int]:
+    return [number - before for number, before in zip(numbers, chain((0,), numbers), strict=False)]
+
+
 def search_files(documents: tuple[SearchDocument, ...], themes: tuple[tuple[str, str], ...]) -> dict[str, bytes]:
-    """Return the two search files of the documents; `themes` are (slug, title) in reading order."""
-    found = field_terms(documents)
-    return {HEAD_ROUTE: dumps(head_json(themes, documents, found)), FULL_ROUTE: dumps(full_json(documents, found))}
+    """Return the manifest and the shards of the documents; `themes` are (slug, title) in reading order."""
+    index = postings(field_terms(documents), [boost for _, boost in FIELDS])
+    theme_numbers = {slug: number for number, (slug, _) in enumerate(themes)}
+    parts: dict[str, bytes] = {}
+    firsts: dict[str, list[str]] = {}
+    for stage, fields in STAGES:
+        firsts[stage], contents = shards(index, fields)
+        parts.update((f"{stage}/{number}.json", dumps(shard)) for number, shard in enumerate(contents))
+    for start in range(0, len(documents), PAPER_CHUNK):
+        chunk = documents[start:start + PAPER_CHUNK]
+        parts[f"papers/{start // PAPER_CHUNK}.json"] = dumps(
+            [[packed_id(d.id, d.title), d.title, d.published, theme_numbers.get(d.theme, -1)] for d in chunk])
+        parts[f"snippets/{start // PAPER_CHUNK}.json"] = dumps([snippet(d.abstract) for d in chunk])
+    digest = hashlib.sha256()
+    for route in sorted(parts):
+        digest.update(route.encode() + b"\0" + parts[route] + b"\0")
+    version = digest.hexdigest()[:12]
+    manifest = {
+        "format": PACK_FORMAT,
+        "lunr": LUNR_VERSION,
+        "version": version,
+        "fields": [list(field) for field in FIELDS],
+        "papers": len(documents),
+        "chunk": PAPER_CHUNK,
+        # Paper numbers, delta-encoded: those curated into a theme, and those that "start here" somewhere.
+        "standing": [_deltas([n for n, d in enumerate(documents) if d.standing >= level]) for level in (1, 2)],
+        "themes": [[slug, title] for slug, title in themes],
+        "shards": firsts,
+    }
+    files = {MANIFEST_ROUTE: dumps(manifest)}
+    files.update((f"search/{version}/{route}", data) for route, data in sorted(parts.items()))
+    return files

@@ -1,70 +1,114 @@
-// The search page: lunr.js over the index the build packed (see sitegen/search.py).
-// Results come from a small index of titles, tags and themes first; the index over every
-// field, abstracts included, follows in the background and takes over when it arrives.
-// The indexes are loaded and queried in a worker running this same file, so that neither
-// loading them nor a query ever holds up the page; the page only shows what it answers.
+// The search page: lunr.js over the index the build split into shards (see sitegen/site/search.py).
+// A query fetches the shards of its terms: those of titles, arXiv ids, authors, tags and themes
+// first, which answer at once, then those of the abstracts, which complete the answer.
+// The shards are fetched, merged and queried in a worker running this same file, so that
+// neither loading them nor a query ever holds up the page; the page only shows what it answers.
 // Nothing from the index is ever written as HTML: results are built with textContent.
 "use strict";
 
-// ---- The packed index -------------------------------------------------------------------
+// ---- The shards -------------------------------------------------------------------------
 
-// Rebuild the serialized lunr index from the packed one: the inverted index and lunr's BM25
-// field vectors, computed exactly as lunr.Builder computes them from the same term counts.
-function unpackIndex(packed) {
-  const fields = packed.fields.map((field) => field[0]);
-  const terms = packed.terms;
-  const k1 = packed.k1;
-  const b = packed.b;
-  const documentCount = packed.postings[0].length;
-  const postings = packed.postings.map((field) => field.map((deltas) => {
-    let term = 0;
-    return deltas.map((delta) => (term += delta));
-  }));
-  const inverted = terms.map((term, index) => {
-    const posting = { _index: index };
-    fields.forEach((field) => { posting[field] = {}; });
-    return posting;
-  });
-  const documentsWithTerm = new Array(terms.length).fill(0);
-  const averageLength = postings.map((field, f) => {
-    let total = 0;
-    field.forEach((list, doc) => {
-      total += list.length;
-      list.forEach((term, i) => {
-        if (list[i - 1] === term) return;
-        documentsWithTerm[term] += 1;
-        inverted[term][fields[f]][String(doc)] = {};
-      });
-    });
-    return total / documentCount;
-  });
-  const idf = documentsWithTerm.map((count) =>
-    Math.log(1 + Math.abs((documentCount - count + 0.5) / (count + 0.5))));
-  const fieldVectors = [];
-  postings.forEach((field, f) => {
-    const boost = packed.fields[f][1];
-    const norm = k1 * (1 - b);
-    field.forEach((list, doc) => {
-      const elements = [];
-      const lengthFactor = k1 * b * (list.length / averageLength[f]);
-      for (let i = 0; i < list.length;) {
-        const term = list[i];
-        let tf = 0;
-        while (list[i] === term) { tf += 1; i += 1; }
-        const score = idf[term] * ((k1 + 1) * tf) / (norm + lengthFactor + tf) * boost;
-        elements.push(term, Math.round(score * 1000) / 1000);
+// One lunr.Index over the shards fetched so far. Each posting comes with the weight lunr.Builder
+// gave it over the whole list, and lunr scores a document by its field vectors' products with
+// the query's vector over the query's magnitude alone, so a document scores as in the whole index.
+class ShardedIndex {
+  constructor(lunrLib, manifest) {
+    this.lunr = lunrLib;
+    this.fields = manifest.fields.map((field) => field[0]);
+    this.invertedIndex = Object.create(null);
+    this.fieldVectors = Object.create(null);
+    this.terms = 0;
+    this.index = null;
+  }
+
+  // A shard: [[term, field, [document, weight, document, weight, ...], field, [...]], ...], each
+  // document number less the one before it, weights in thousandths.
+  add(shard) {
+    for (const entry of shard) {
+      let posting = this.invertedIndex[entry[0]];
+      if (!posting) {
+        posting = { _index: this.terms++ };
+        for (const field of this.fields) posting[field] = Object.create(null);
+        this.invertedIndex[entry[0]] = posting;
       }
-      fieldVectors.push([fields[f] + "/" + doc, elements]);
-    });
-  });
-  const order = terms.map((term, index) => index).sort((x, y) => (terms[x] < terms[y] ? -1 : terms[x] > terms[y] ? 1 : 0));
-  return {
-    version: packed.lunr,
-    fields: fields,
-    fieldVectors: fieldVectors,
-    invertedIndex: order.map((index) => [terms[index], inverted[index]]),
-    pipeline: ["stemmer"],
+      for (let i = 1; i < entry.length; i += 2) {
+        const field = this.fields[entry[i]];
+        const list = entry[i + 1];
+        let document = 0;
+        for (let j = 0; j < list.length; j += 2) {
+          document += list[j];
+          posting[field][document] = {};
+          const ref = field + "/" + document;
+          const vector = this.fieldVectors[ref] || (this.fieldVectors[ref] = new this.lunr.Vector());
+          vector.insert(posting._index, list[j + 1] / 1000);
+        }
+      }
+    }
+    this.index = null;
+  }
+
+  // The lunr.Index over what has been added, made again only after an addition.
+  get() {
+    if (!this.index) {
+      this.index = new this.lunr.Index({
+        invertedIndex: this.invertedIndex,
+        fieldVectors: this.fieldVectors,
+        tokenSet: this.lunr.TokenSet.fromArray(Object.keys(this.invertedIndex).sort()),
+        fields: this.fields,
+        pipeline: this.lunr.Pipeline.load(["stemmer"]),
+      });
+    }
+    return this.index;
+  }
+}
+
+// The shards of one stage ("head" or "abstracts") a query needs, as their numbers. A shard holds
+// the terms from its first term to the next shard's. A term needs its shard; a wildcard term
+// every shard of what comes before its first "*" (all of them for a leading "*"); a term with an
+// edit distance every shard of the terms sharing its first letter (see docs/search.md).
+function shardsFor(lunrLib, manifest, stage, text) {
+  const firsts = manifest.shards[stage];
+  if (!firsts.length || !text) return [];
+  const query = new lunrLib.Query(manifest.fields.map((field) => field[0]));
+  new lunrLib.QueryParser(text, query).parse();
+  const pipeline = lunrLib.Pipeline.load(["stemmer"]);
+  const wanted = new Set();
+  const containing = (term) => {
+    let low = 0;
+    let high = firsts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (firsts[middle] <= term) low = middle;
+      else high = middle - 1;
+    }
+    return low;
   };
+  for (const clause of query.clauses) {
+    const terms = clause.usePipeline ? pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
+    for (const term of terms) {
+      const star = term.indexOf("*");
+      const prefix = clause.editDistance ? term.slice(0, 1) : star >= 0 ? term.slice(0, star) : null;
+      if (prefix === null) {
+        wanted.add(containing(term));
+        continue;
+      }
+      for (let shard = containing(prefix); shard < firsts.length; shard += 1) {
+        if (shard > 0 && firsts[shard] > prefix && !firsts[shard].startsWith(prefix)) break;
+        wanted.add(shard);
+      }
+    }
+  }
+  return [...wanted].sort((a, b) => a - b);
+}
+
+// The numbers of papers curated into a theme (standing 1) and that "start here" (2).
+function standings(manifest) {
+  const standing = new Uint8Array(manifest.papers);
+  manifest.standing.forEach((deltas, level) => {
+    let paper = 0;
+    for (const delta of deltas) standing[(paper += delta)] = level + 1;
+  });
+  return standing;
 }
 
 // A paper's id: sent as is, or as the length of its ASCII title's slug (see packed_id).
@@ -95,15 +139,17 @@ function plainTerms(query) {
   return query.replace(/[:+\-*~^]+/g, " ").replace(/\s+/g, " ").trim();
 }
 
-function runQuery(index, lunrLib, query) {
+// The text a query is searched as: with the typeahead prefix, or its plain words when lunr
+// cannot parse it ("title:", "lora~x", "foo:bar lora"), so that a query never fails.
+function searchText(lunrLib, fields, query) {
   const text = typeahead(query);
-  if (!text) return [];
+  if (!text) return "";
   try {
-    return index.search(text);
+    new lunrLib.QueryParser(text, new lunrLib.Query(fields)).parse();
+    return text;
   } catch (error) {
     if (!(error instanceof lunrLib.QueryParseError)) throw error;
-    const plain = plainTerms(query);
-    return plain ? index.search(plain) : [];
+    return plainTerms(query);
   }
 }
 
@@ -121,30 +167,38 @@ function titleKey(text) {
 const CURATED_BOOST = [1, 1.1, 1.25]; // by a paper's standing: uncurated, curated, "start here"
 
 // Order lunr's answers as a reader means a query: papers that match every word first (lunr
-// ORs the words), an exact title first among them, then by score, curated papers (and
-// "start here" ones more) raised a little above uncurated ones of about the same score.
-function rank(results, query, papers, lunrLib) {
+// ORs the words), then by score, curated papers (and "start here" ones more) raised a little
+// above uncurated ones of about the same score. Returns [{result, covered}] in that order.
+function rank(results, query, standing, lunrLib) {
   const words = plainTerms(query).split(/\s+/).filter(Boolean);
   const terms = [...new Set(words.map((word) => queryTerm(lunrLib, word)).filter(Boolean))];
-  const exact = titleKey(query);
   return results
     .map((result, order) => {
-      const row = papers[Number(result.ref)];
       const matched = Object.keys(result.matchData.metadata);
       return {
         result,
         order,
         covered: terms.filter((term) => matched.some((key) => key === term || key.startsWith(term))).length,
-        exact: row && titleKey(row[1]) === exact ? 1 : 0,
-        score: result.score * CURATED_BOOST[(row && row[4]) || 0],
+        score: result.score * CURATED_BOOST[standing[Number(result.ref)] || 0],
       };
     })
-    .sort((a, b) => b.covered - a.covered || b.exact - a.exact || b.score - a.score || a.order - b.order)
-    .map((entry) => entry.result);
+    .sort((a, b) => b.covered - a.covered || b.score - a.score || a.order - b.order);
+}
+
+// Among the results shown, [{covered, row}], a paper whose title is the query comes first
+// of those that match as many of its words.
+function exactFirst(shown, query) {
+  const exact = titleKey(query);
+  return shown
+    .map((entry, order) => ({ entry, order, exact: titleKey(entry.row[1]) === exact ? 1 : 0 }))
+    .sort((a, b) => b.entry.covered - a.entry.covered || b.exact - a.exact || a.order - b.order)
+    .map((item) => item.entry);
 }
 
 if (typeof module === "object" && module.exports) {
-  module.exports = { unpackIndex, idOf, slugOf, typeahead, plainTerms, runQuery, rank, queryTerm };
+  module.exports = {
+    ShardedIndex, shardsFor, standings, idOf, slugOf, typeahead, plainTerms, searchText, rank, exactFirst, queryTerm,
+  };
 }
 
 // ---- The worker: the indexes, off the page's thread -------------------------------------
@@ -156,24 +210,83 @@ function fetchJson(url) {
   });
 }
 
-// Messages in: start {lunr, head, full}, then query {id, query}. Messages out: head {papers,
-// themes} once the first index can answer, full {snippets} once the whole one can, results
-// {id, stage, results: [[paper number, matched terms], ...]}, and error {message}.
+// Messages in: start {lunr, manifest}, then query {id, query, limit}. Messages out: ready
+// {themes} once the manifest is in; results {id, stage, count, results: [[paper number,
+// matched terms, row, snippet or null], ...]} for the first `limit` results, with stage
+// "head" while the abstracts' shards of the query are still coming and "full" once it is
+// answered from every field; and error {message}. An answer to a query the page has since
+// replaced is never sent.
 function startWorker(scope) {
-  let papers = null;
+  let manifest = null;
+  let base = "";
+  let fields = [];
+  let standing = null;
   let index = null;
-  let stage = "";
-  let full = "";
+  let latest = 0;
+  const fetched = new Map(); // URL -> Promise of what its JSON gave, each fetched once
+  const arrived = new Set(); // the URLs whose JSON is in
 
-  // The whole index is fetched once the first results are out: it never delays them.
-  function loadFull() {
-    const url = full;
-    full = "";
-    fetchJson(url).then((whole) => {
-      index = lunr.Index.load(unpackIndex(whole.index));
-      stage = "full";
-      scope.postMessage({ type: "full", snippets: whole.snippets });
-    }).catch(failed);
+  function load(url, use) {
+    if (!fetched.has(url)) {
+      fetched.set(url, fetchJson(url).then((value) => {
+        const used = use(value);
+        arrived.add(url);
+        return used;
+      }, (error) => {
+        fetched.delete(url); // asked again by the next query
+        throw error;
+      }));
+    }
+    return fetched.get(url);
+  }
+
+  function shardUrls(stage, text) {
+    return shardsFor(lunr, manifest, stage, text).map((number) => `${base}${stage}/${number}.json`);
+  }
+
+  function loadShards(urls) {
+    return Promise.all(urls.map((url) => load(url, (shard) => index.add(shard))));
+  }
+
+  // What results show: rows [id, title, published, theme], and snippets, 16 papers a file.
+  function loadChunks(kind, numbers) {
+    const chunks = [...new Set(numbers.map((number) => Math.floor(number / manifest.chunk)))];
+    return Promise.all(chunks.map((chunk) => load(`${base}${kind}/${chunk}.json`, (values) => values)))
+      .then((lists) => {
+        const byChunk = new Map(chunks.map((chunk, i) => [chunk, lists[i]]));
+        return numbers.map((number) => byChunk.get(Math.floor(number / manifest.chunk))[number % manifest.chunk]);
+      });
+  }
+
+  async function answer(id, query, limit, stage) {
+    const text = searchText(lunr, fields, query);
+    const ranked = text ? rank(index.get().search(text), query, standing, lunr) : [];
+    const top = ranked.slice(0, limit);
+    const numbers = top.map((entry) => Number(entry.result.ref));
+    const rows = await loadChunks("papers", numbers);
+    const snippets = stage === "full" ? await loadChunks("snippets", numbers) : numbers.map(() => null);
+    if (id !== latest) return;
+    const shown = exactFirst(top.map((entry, i) => ({ ...entry, row: rows[i], snippet: snippets[i] })), query);
+    scope.postMessage({
+      type: "results", id, stage, count: ranked.length,
+      results: shown.map((entry) => [
+        Number(entry.result.ref), Object.keys(entry.result.matchData.metadata), entry.row, entry.snippet]),
+    });
+  }
+
+  // Titles, tags and themes answer first; the abstracts' shards complete the answer.
+  async function ask(id, query, limit) {
+    latest = id;
+    const text = searchText(lunr, fields, query);
+    const abstracts = shardUrls("abstracts", text);
+    await loadShards(shardUrls("head", text));
+    if (id !== latest) return;
+    if (!abstracts.every((url) => arrived.has(url))) {
+      await answer(id, query, limit, "head");
+      await loadShards(abstracts);
+      if (id !== latest) return;
+    }
+    await answer(id, query, limit, "full");
   }
 
   function failed(error) {
@@ -184,20 +297,16 @@ function startWorker(scope) {
     const message = event.data;
     if (message.type === "start") {
       scope.importScripts(message.lunr);
-      full = message.full;
-      fetchJson(message.head).then((head) => {
-        papers = head.papers;
-        index = lunr.Index.load(unpackIndex(head.index));
-        stage = "head";
-        scope.postMessage({ type: "head", papers: head.papers, themes: head.themes });
+      fetchJson(message.manifest).then((loaded) => {
+        manifest = loaded;
+        base = new URL(`${manifest.version}/`, message.manifest).href;
+        fields = manifest.fields.map((field) => field[0]);
+        standing = standings(manifest);
+        index = new ShardedIndex(lunr, manifest);
+        scope.postMessage({ type: "ready", themes: manifest.themes });
       }).catch(failed);
-    } else if (message.type === "query" && index) {
-      const results = rank(runQuery(index, lunr, message.query), message.query, papers, lunr);
-      scope.postMessage({
-        type: "results", id: message.id, stage,
-        results: results.map((result) => [Number(result.ref), Object.keys(result.matchData.metadata)]),
-      });
-      if (full) loadFull();
+    } else if (message.type === "query" && manifest) {
+      ask(message.id, message.query, message.limit).catch(failed);
     }
   };
 }
@@ -217,13 +326,14 @@ function startSearch() {
   const more = document.getElementById("search-more");
   const PAGE = 20;
   const worker = new Worker(list.dataset.worker);
-  let store = null; // { papers, themes, snippets }
-  let complete = false;
+  let themes = null; // [slug, title] in reading order, once the worker is ready
   let shown = PAGE;
+  let focusFrom = -1; // after "Show more results": the first new result, to focus when it is drawn
   let typing = false;
   let typingTimer = 0;
   let asked = 0; // the number of the latest query sent to the worker
   let askedAt = 0;
+  let measured = 0; // the latest query whose first answer was timed
   let answer = null; // the worker's latest answer: { query, results }
 
   input.setAttribute("aria-controls", list.id);
@@ -249,8 +359,7 @@ function startSearch() {
     });
   }
 
-  function resultItem([number, terms]) {
-    const row = store.papers[number];
+  function resultItem([, terms, row, snippet]) {
     const matched = new Set(terms);
     const item = document.createElement("li");
     const heading = document.createElement("h2");
@@ -259,16 +368,16 @@ function startSearch() {
     appendMarked(anchor, row[1], matched);
     heading.append(anchor);
     item.append(heading);
-    const facts = [row[2], row[3] >= 0 ? store.themes[row[3]][1] : ""].filter(Boolean);
+    const facts = [row[2], row[3] >= 0 ? themes[row[3]][1] : ""].filter(Boolean);
     if (facts.length) {
       const meta = document.createElement("p");
       meta.className = "meta";
       meta.textContent = facts.join(" · ");
       item.append(meta);
     }
-    if (store.snippets) {
+    if (snippet !== null) {
       const text = document.createElement("p");
-      appendMarked(text, store.snippets[number], matched);
+      appendMarked(text, snippet, matched);
       item.append(text);
     }
     return item;
@@ -276,46 +385,50 @@ function startSearch() {
 
   // Ask the worker; `show` draws its answer when it comes, unless a newer query went out.
   function ask(query) {
-    if (!store) return;
+    if (!themes) return;
     asked += 1;
     askedAt = performance.now();
-    worker.postMessage({ type: "query", id: asked, query: query });
+    worker.postMessage({ type: "query", id: asked, query: query, limit: shown });
   }
 
   function show() {
-    const { query, results } = answer;
-    list.replaceChildren(...results.slice(0, shown).map(resultItem));
-    more.hidden = results.length <= shown;
+    const { query, results, count } = answer;
+    const complete = answer.stage === "full";
+    list.replaceChildren(...results.map(resultItem));
+    more.hidden = count <= results.length;
     const text = query.trim();
     if (!text) {
       say("");
     } else if (!results.length) {
       say(`No paper matches “${text}”.` + (complete ? "" : " Abstracts are still loading."));
     } else {
-      say(`${results.length} paper${results.length === 1 ? "" : "s"} match “${text}”` +
+      say(`${count} paper${count === 1 ? "" : "s"} match “${text}”` +
           (complete ? "." : ": titles, tags and themes so far, abstracts are loading."));
     }
     list.dataset.stage = answer.stage;
     list.dataset.query = text;
-    list.dataset.count = String(results.length);
+    list.dataset.count = String(count);
   }
 
   worker.onmessage = (event) => {
     const message = event.data;
-    if (message.type === "head") {
-      store = { papers: message.papers, themes: message.themes, snippets: null };
-      ask(input.value);
-    } else if (message.type === "full") {
-      store.snippets = message.snippets;
-      complete = true;
+    if (message.type === "ready") {
+      themes = message.themes;
+      list.dataset.ready = "true";
       ask(input.value);
     } else if (message.type === "results" && message.id === asked) {
       const first = answer === null;
-      answer = { query: input.value, stage: message.stage, results: message.results };
+      answer = { query: input.value, stage: message.stage, results: message.results, count: message.count };
       show();
-      // From asking to the results drawn: what benchmarks/search.py times.
-      performance.measure("sitegen search", { start: askedAt, end: performance.now(), detail: { query: input.value.trim() } });
+      if (measured !== asked) {
+        // From asking to the first results drawn: what benchmarks/search.py times.
+        measured = asked;
+        performance.measure("sitegen search", { start: askedAt, end: performance.now(), detail: { query: input.value.trim() } });
+      }
       if (first) performance.mark("sitegen search ready"); // what the byte budget counts up to
+      const links = list.querySelectorAll("a");
+      if (focusFrom >= 0 && links[focusFrom]) links[focusFrom].focus();
+      focusFrom = -1;
     } else if (message.type === "error") {
       failed(message);
     }
@@ -357,10 +470,9 @@ function startSearch() {
     if (first) first.click();
   });
   more.addEventListener("click", () => {
+    focusFrom = shown;
     shown += PAGE;
-    show();
-    const links = list.querySelectorAll("a");
-    if (links[shown - PAGE]) links[shown - PAGE].focus();
+    ask(input.value);
   });
 
   // Arrow keys move between the box and the results; Enter follows the focused result.
@@ -387,9 +499,7 @@ function startSearch() {
   input.value = queryFromUrl();
   if (!input.value) input.focus();
   say("Loading the search index…");
-  worker.postMessage({
-    type: "start", lunr: absolute(list.dataset.lunr), head: absolute(list.dataset.head), full: absolute(list.dataset.full),
-  });
+  worker.postMessage({ type: "start", lunr: absolute(list.dataset.lunr), manifest: absolute(list.dataset.index) });
 }
 
 if (typeof document !== "undefined") startSearch();

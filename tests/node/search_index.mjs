@@ -1,26 +1,36 @@
-// Load the packed search index into lunr.js from npm, as the search page does, and build an
-// index with lunr.js itself from the same documents; print both and their answers as JSON.
-// Usage: node search_index.mjs SEARCH_JS PACKED_JSON DOCUMENTS_JSON QUERIES_JSON
+// Load the search shards into lunr.js from npm, as the search page does, and build an index
+// with lunr.js itself from the same documents; print both and their answers as JSON.
+// Every shard together gives `serialized`; each query is answered from the shards it fetches alone.
+// Usage: node search_index.mjs SEARCH_JS SEARCH_FOLDER DOCUMENTS_JSON QUERIES_JSON
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const lunr = require("lunr");
-const [searchScript, packedPath, documentsPath, queriesPath] = process.argv.slice(2);
+const [searchScript, folder, documentsPath, queriesPath] = process.argv.slice(2);
 const search = require(searchScript);
 const read = (path) => JSON.parse(readFileSync(path, "utf-8"));
-const packed = read(packedPath).index;
+const manifest = read(join(folder, "index.json"));
 const documents = read(documentsPath);
 const queries = read(queriesPath);
+const stages = Object.keys(manifest.shards);
+const shard = (stage, number) => read(join(folder, manifest.version, stage, `${number}.json`));
+const fields = manifest.fields.map((field) => field[0]);
 
-const serialized = search.unpackIndex(packed);
-const loaded = lunr.Index.load(serialized);
+const whole = new search.ShardedIndex(lunr, manifest);
+for (const stage of stages) manifest.shards[stage].forEach((_, number) => whole.add(shard(stage, number)));
 const built = lunr(function () {
   this.ref("ref");
-  for (const [name, boost] of packed.fields) this.field(name, { boost });
+  for (const [name, boost] of manifest.fields) this.field(name, { boost });
   documents.forEach((document) => this.add(document));
 });
-const answer = (index, query) =>
-  search.runQuery(index, lunr, query).slice(0, 10).map((result) => [result.ref, result.score]);
-const answers = queries.map((query) => ({ query, loaded: answer(loaded, query), built: answer(built, query) }));
-process.stdout.write(JSON.stringify({ serialized, answers }));
+const answer = (index, text) => (text ? index.search(text) : []).slice(0, 10).map((result) => [result.ref, result.score]);
+const answers = queries.map((query) => {
+  const text = search.searchText(lunr, fields, query);
+  const alone = new search.ShardedIndex(lunr, manifest);
+  const fetched = Object.fromEntries(stages.map((stage) => [stage, search.shardsFor(lunr, manifest, stage, text)]));
+  stages.forEach((stage) => fetched[stage].forEach((number) => alone.add(shard(stage, number))));
+  return { query, fetched, loaded: answer(alone.get(), text), built: answer(built, text) };
+});
+process.stdout.write(JSON.stringify({ serialized: whole.get().toJSON(), answers }));
