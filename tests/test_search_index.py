@@ -24,7 +24,7 @@ from sitegen.site.search import (
     HEAD_FIELDS,
     MANIFEST_ROUTE,
     PAPER_CHUNK,
-    SHARD_POSTINGS,
+    STAGES,
     packed_id,
     search_documents,
     snippet,
@@ -170,17 +170,18 @@ def test_head_shards_hold_titles_ids_authors_tags_and_themes_and_abstract_shards
 
 def test_a_shard_is_a_range_of_terms_closed_at_its_size(files):
     manifest = manifest_of(files)
+    size = {stage: postings for stage, _, postings in STAGES}
     for stage, firsts in manifest["shards"].items():
         terms = []
         for number in range(len(firsts)):
             entries = part(files, f"{stage}/{number}.json")
             postings = [sum(len(postings) // 2 for postings in entry[2::2]) for entry in entries]
-            assert sum(postings[:-1]) < SHARD_POSTINGS, (stage, number)  # the last term closed it
+            assert sum(postings[:-1]) < size[stage], (stage, number)  # the last term closed it
             terms += [entry[0] for entry in entries]
         assert terms == sorted(terms, key=lambda t: t.encode("utf-16-be")) and len(set(terms)) == len(terms)
 
 
-def test_results_show_rows_and_snippets_sixteen_papers_a_file(site, files):
+def test_results_show_rows_and_snippets_a_few_papers_a_file(site, files):
     papers = site.catalog.papers
     last = (len(papers) - 1) // PAPER_CHUNK
     assert part(files, "papers/0.json")[0][1:3] == [papers[0].title, papers[0].published or ""]
@@ -269,6 +270,7 @@ def test_each_query_answers_from_its_own_shards_as_an_index_lunr_js_built_itself
         assert loaded or answer["query"] in ("title:", "+lora -quantization"), f"no result for {answer['query']!r}"
         assert [ref for ref, _ in loaded] == [ref for ref, _ in built], answer["query"]
         assert [score for _, score in loaded] == pytest.approx([score for _, score in built], rel=1e-9)
+        assert answer["amongAll"] == loaded, "what else a worker fetched changes no answer"
 
 
 def test_a_query_fetches_a_few_shards_of_each_stage(files, node_view):

@@ -9,7 +9,7 @@ A query fetches only what it needs, so the first result costs about the same few
   themes fields, one shard per range of terms. A query fetches the shards of its terms and
   answers from them first;
 - `search/<version>/abstracts/<n>.json`: the abstracts' postings, fetched next for the same terms;
-- `search/<version>/papers/<k>.json` and `snippets/<k>.json`: what a result shows, 16 papers a
+- `search/<version>/papers/<k>.json` and `snippets/<k>.json`: what a result shows, 8 papers a
   file, fetched for the results on screen.
 
 Terms come from the Python `lunr` package (tokenizer, trimmer, stop words and stemmer, the
@@ -45,11 +45,12 @@ FIELDS: tuple[tuple[str, int], ...] = (
     ("title", 10), ("arxiv", 10), ("authors", 5), ("tags", 4), ("themes", 2), ("abstract", 1),
 )
 HEAD_FIELDS = tuple(field for field in FIELDS if field[0] != "abstract")
-# The two kinds of shard, in the order a query fetches them, and the fields each holds.
-STAGES: tuple[tuple[str, tuple[int, ...]], ...] = (("head", tuple(range(len(HEAD_FIELDS)))),
-                                                   ("abstracts", (len(HEAD_FIELDS),)))
-SHARD_POSTINGS = 2000  # a shard is closed once it holds this many postings; a common term may hold more alone
-PAPER_CHUNK = 16  # papers (and snippets) per file of what results show
+# The two kinds of shard, in the order a query fetches them: the fields each holds, and the
+# postings at which a shard is closed (a common term may hold more alone). The first answer
+# waits for head shards, so they are small; abstracts' shards come after it.
+STAGES: tuple[tuple[str, tuple[int, ...], int], ...] = (("head", tuple(range(len(HEAD_FIELDS))), 250),
+                                                        ("abstracts", (len(HEAD_FIELDS),), 2000))
+PAPER_CHUNK = 8  # papers (and snippets) per file of what results show
 SNIPPET_LENGTH = 160
 BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults, which the weights are computed with
 _SPACE = re.compile(r"\s{2,}|[^\S ]")  # runs of spaces, and spaces other than " ": most text has none
@@ -196,7 +197,7 @@ def _js_order(term: str) -> bytes:
     return term.encode("utf-16-be", "surrogatepass")
 
 
-def shards(index: Postings, fields: Sequence[int]) -> tuple[list[str], list[list[Any]]]:
+def shards(index: Postings, fields: Sequence[int], size: int) -> tuple[list[str], list[list[Any]]]:
     """Split the postings of some fields into shards of consecutive terms; return their first terms and contents.
 
     A shard lists its terms, each as [term, field, [document, weight, ...], field, ...], with
@@ -214,7 +215,7 @@ def shards(index: Postings, fields: Sequence[int]) -> tuple[list[str], list[list
         if field not in wanted:
             continue
         if term != last_term:
-            if held >= SHARD_POSTINGS:
+            if held >= size:
                 contents.append(current)
                 current, held = [], 0
             if not current:
@@ -276,8 +277,8 @@ def search_files(documents: tuple[SearchDocument, ...], themes: tuple[tuple[str,
     theme_numbers = {slug: number for number, (slug, _) in enumerate(themes)}
     parts: dict[str, bytes] = {}
     firsts: dict[str, list[str]] = {}
-    for stage, fields in STAGES:
-        firsts[stage], contents = shards(index, fields)
+    for stage, fields, size in STAGES:
+        firsts[stage], contents = shards(index, fields, size)
         parts.update((f"{stage}/{number}.json", dumps(shard)) for number, shard in enumerate(contents))
     for start in range(0, len(documents), PAPER_CHUNK):
         chunk = documents[start:start + PAPER_CHUNK]

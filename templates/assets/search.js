@@ -8,26 +8,30 @@
 
 // ---- The shards -------------------------------------------------------------------------
 
-// One lunr.Index over the shards fetched so far. Each posting comes with the weight lunr.Builder
-// gave it over the whole list, and lunr scores a document by its field vectors' products with
-// the query's vector over the query's magnitude alone, so a document scores as in the whole index.
+// The shards fetched so far, and a lunr.Index over some of them. Each posting comes with the
+// weight lunr.Builder gave it over the whole list, and lunr scores a document by its field
+// vectors' products with the query's vector over the query's magnitude alone, so a document
+// scores as in the whole index. A query's index shares every posting fetched, but its terms
+// (what wildcards and edit distances expand to) are those of the query's own shards: its
+// answer does not depend on what earlier queries fetched.
 class ShardedIndex {
   constructor(lunrLib, manifest) {
     this.lunr = lunrLib;
     this.fields = manifest.fields.map((field) => field[0]);
     this.invertedIndex = Object.create(null);
     this.fieldVectors = Object.create(null);
-    this.terms = 0;
-    this.index = null;
+    this.pipeline = lunrLib.Pipeline.load(["stemmer"]);
+    this.tokenSets = new Map(); // shard key -> a lunr.TokenSet of its terms
+    this.next = 0;
   }
 
   // A shard: [[term, field, [document, weight, document, weight, ...], field, [...]], ...], each
-  // document number less the one before it, weights in thousandths.
-  add(shard) {
+  // document number less the one before it, weights in thousandths. `key` names it ("head/3").
+  add(key, shard) {
     for (const entry of shard) {
       let posting = this.invertedIndex[entry[0]];
       if (!posting) {
-        posting = { _index: this.terms++ };
+        posting = { _index: this.next++ };
         for (const field of this.fields) posting[field] = Object.create(null);
         this.invertedIndex[entry[0]] = posting;
       }
@@ -44,21 +48,19 @@ class ShardedIndex {
         }
       }
     }
-    this.index = null;
+    this.tokenSets.set(key, this.lunr.TokenSet.fromArray(shard.map((entry) => entry[0]))); // in JavaScript's order
   }
 
-  // The lunr.Index over what has been added, made again only after an addition.
-  get() {
-    if (!this.index) {
-      this.index = new this.lunr.Index({
-        invertedIndex: this.invertedIndex,
-        fieldVectors: this.fieldVectors,
-        tokenSet: this.lunr.TokenSet.fromArray(Object.keys(this.invertedIndex).sort()),
-        fields: this.fields,
-        pipeline: this.lunr.Pipeline.load(["stemmer"]),
-      });
-    }
-    return this.index;
+  // The lunr.Index of a query whose shards, all added, are `keys`.
+  // lunr.Index.query only asks its token set for `intersect(clause).toArray()`: the shards' sets answer it.
+  over(keys) {
+    const sets = keys.map((key) => this.tokenSets.get(key));
+    const tokenSet = {
+      intersect: (clause) => ({ toArray: () => [...new Set(sets.flatMap((set) => set.intersect(clause).toArray()))] }),
+    };
+    return new this.lunr.Index({
+      invertedIndex: this.invertedIndex, fieldVectors: this.fieldVectors, tokenSet, fields: this.fields, pipeline: this.pipeline,
+    });
   }
 }
 
@@ -240,15 +242,15 @@ function startWorker(scope) {
     return fetched.get(url);
   }
 
-  function shardUrls(stage, text) {
-    return shardsFor(lunr, manifest, stage, text).map((number) => `${base}${stage}/${number}.json`);
+  function shardKeys(stage, text) {
+    return shardsFor(lunr, manifest, stage, text).map((number) => `${stage}/${number}`);
   }
 
-  function loadShards(urls) {
-    return Promise.all(urls.map((url) => load(url, (shard) => index.add(shard))));
+  function loadShards(keys) {
+    return Promise.all(keys.map((key) => load(`${base}${key}.json`, (shard) => index.add(key, shard))));
   }
 
-  // What results show: rows [id, title, published, theme], and snippets, 16 papers a file.
+  // What results show: rows [id, title, published, theme], and snippets, a few papers a file.
   function loadChunks(kind, numbers) {
     const chunks = [...new Set(numbers.map((number) => Math.floor(number / manifest.chunk)))];
     return Promise.all(chunks.map((chunk) => load(`${base}${kind}/${chunk}.json`, (values) => values)))
@@ -258,9 +260,9 @@ function startWorker(scope) {
       });
   }
 
-  async function answer(id, query, limit, stage) {
+  async function answer(id, query, limit, stage, keys) {
     const text = searchText(lunr, fields, query);
-    const ranked = text ? rank(index.get().search(text), query, standing, lunr) : [];
+    const ranked = text ? rank(index.over(keys).search(text), query, standing, lunr) : [];
     const top = ranked.slice(0, limit);
     const numbers = top.map((entry) => Number(entry.result.ref));
     const rows = await loadChunks("papers", numbers);
@@ -278,15 +280,16 @@ function startWorker(scope) {
   async function ask(id, query, limit) {
     latest = id;
     const text = searchText(lunr, fields, query);
-    const abstracts = shardUrls("abstracts", text);
-    await loadShards(shardUrls("head", text));
+    const head = shardKeys("head", text);
+    const abstracts = shardKeys("abstracts", text);
+    await loadShards(head);
     if (id !== latest) return;
-    if (!abstracts.every((url) => arrived.has(url))) {
-      await answer(id, query, limit, "head");
+    if (!abstracts.every((key) => arrived.has(`${base}${key}.json`))) {
+      await answer(id, query, limit, "head", head);
       await loadShards(abstracts);
       if (id !== latest) return;
     }
-    await answer(id, query, limit, "full");
+    await answer(id, query, limit, "full", head.concat(abstracts));
   }
 
   function failed(error) {

@@ -18,8 +18,15 @@ const stages = Object.keys(manifest.shards);
 const shard = (stage, number) => read(join(folder, manifest.version, stage, `${number}.json`));
 const fields = manifest.fields.map((field) => field[0]);
 
+// One index holds every shard, as a worker holds all it fetched; a query's answer uses its own shards' terms.
 const whole = new search.ShardedIndex(lunr, manifest);
-for (const stage of stages) manifest.shards[stage].forEach((_, number) => whole.add(shard(stage, number)));
+const every = [];
+for (const stage of stages) {
+  manifest.shards[stage].forEach((_, number) => {
+    whole.add(`${stage}/${number}`, shard(stage, number));
+    every.push(`${stage}/${number}`);
+  });
+}
 const built = lunr(function () {
   this.ref("ref");
   for (const [name, boost] of manifest.fields) this.field(name, { boost });
@@ -30,7 +37,10 @@ const answers = queries.map((query) => {
   const text = search.searchText(lunr, fields, query);
   const alone = new search.ShardedIndex(lunr, manifest);
   const fetched = Object.fromEntries(stages.map((stage) => [stage, search.shardsFor(lunr, manifest, stage, text)]));
-  stages.forEach((stage) => fetched[stage].forEach((number) => alone.add(shard(stage, number))));
-  return { query, fetched, loaded: answer(alone.get(), text), built: answer(built, text) };
+  const keys = stages.flatMap((stage) => fetched[stage].map((number) => `${stage}/${number}`));
+  keys.forEach((key) => alone.add(key, shard(...key.split("/"))));
+  return {
+    query, fetched, loaded: answer(alone.over(keys), text), amongAll: answer(whole.over(keys), text), built: answer(built, text),
+  };
 });
-process.stdout.write(JSON.stringify({ serialized: whole.get().toJSON(), answers }));
+process.stdout.write(JSON.stringify({ serialized: whole.over(every).toJSON(), answers }));
