@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sitegen.memo import Memo
-from sitegen.model import Paper, Site
+from sitegen.model import Catalog, Paper, Site
 from sitegen.site.citations import bibtex_entry, bibtex_file, citation_keys, csl_json
 from sitegen.site.feeds import feed_files
 from sitegen.site.pages import make_pages
@@ -26,24 +26,35 @@ def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -
     """Return the site's files for machines: the search index, feeds, sitemap and papers.json."""
     themes = tuple((theme.slug, theme.title) for theme in site.curation.themes)
     files = dict(memo(search_files, search_documents(site), themes))
-    files.update(feed_files(site, page_routes, urls.absolute))
-    files.update(citation_files(site, urls))
+    files.update(feed_files(site, page_routes, urls.absolute, memo))
+    files.update(citation_files(site, urls, memo))
     return files
 
 
-def citation_files(site: Site, urls: Urls) -> dict[str, bytes]:
-    """Return the citations: a .bib per paper, per theme and for the whole list, and CSL-JSON."""
-    keys = citation_keys(site.catalog.papers)
+def citation_files(site: Site, urls: Urls, memo: Memo | None = None) -> dict[str, bytes]:
+    """Return the citations: a .bib per paper, per theme and for the whole list, and CSL-JSON.
+
+    They depend on the papers and on which papers each theme holds, not on notes or tags:
+    through the memo, an edit to a note makes none of them again.
+    """
+    themes = tuple((theme.slug, site.curation.placed_in(theme.slug)) for theme in site.curation.themes)
+    if memo is None:
+        return citations(site.catalog, themes, urls)
+    return memo(citations, site.catalog, themes, urls)
+
+
+def citations(catalog: Catalog, themes: tuple[tuple[str, tuple[str, ...]], ...], urls: Urls) -> dict[str, bytes]:
+    """Return the citation files of the papers; `themes` are (slug, ids of its papers) in reading order."""
+    keys = citation_keys(catalog.papers)
 
     def url_of(paper: Paper) -> str:
         return urls.absolute(paper_route(paper.id))
 
     files = {bibtex_route(paper.id): bibtex_entry(paper, keys[paper.id], url_of(paper)).encode("utf-8")
-             for paper in site.catalog.papers}
-    files[BIBTEX_ROUTE] = bibtex_file(site.catalog.papers, keys, url_of)
-    files[CSL_ROUTE] = csl_json(site.catalog.papers, keys, url_of)
-    by_id = site.catalog.by_id()
-    for theme in site.curation.themes:
-        placed = [by_id[i] for i in site.curation.placed_in(theme.slug) if i in by_id]
-        files[theme_bibtex_route(theme.slug)] = bibtex_file(placed, keys, url_of)
+             for paper in catalog.papers}
+    files[BIBTEX_ROUTE] = bibtex_file(catalog.papers, keys, url_of)
+    files[CSL_ROUTE] = csl_json(catalog.papers, keys, url_of)
+    by_id = catalog.by_id()
+    for slug, ids in themes:
+        files[theme_bibtex_route(slug)] = bibtex_file([by_id[i] for i in ids if i in by_id], keys, url_of)
     return files

@@ -7,8 +7,10 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sitegen.memo import Memo
 from sitegen.model import Paper, Site
 from sitegen.site.pages import added_order
 from sitegen.site.papers_json import encode_papers
@@ -35,8 +37,35 @@ def atom_date(paper: Paper) -> str | None:
     return f"{paper.published}T00:00:00Z" if paper.year and paper.published else None
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    """One paper as a feed shows it."""
+
+    title: str
+    url: str
+    updated: str
+    published: str | None
+    abs_url: str | None  # the arXiv page and PDF, when the paper has a record
+    pdf_url: str | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    content: str  # HTML: the curator's note above the abstract
+
+
+@dataclass(frozen=True)
+class FeedHead:
+    """What an Atom feed says of itself."""
+
+    title: str
+    subtitle: str
+    url: str  # the feed's own address
+    page: str  # the page it follows, which is also its id
+    updated: str
+    author: str
+
+
 def feed_xml(site: Site, absolute: Link, papers: Iterable[Paper] | None = None, route: str = FEED_ROUTE,
-             title: str | None = None, theme: str | None = None) -> bytes:
+             title: str | None = None, theme: str | None = None, memo: Memo | None = None) -> bytes:
     """Return an Atom feed (RFC 4287) of the papers that joined the list last, newest first.
 
     The main feed holds the curated papers; a theme's or a tag's feed holds its own. A paper
@@ -45,47 +74,58 @@ def feed_xml(site: Site, absolute: Link, papers: Iterable[Paper] | None = None, 
     order (sitegen.site.pages.added_order), the undated after the dated. An entry's <updated>
     is that day, its <published> its paper's date (its first version's, from its record),
     and the feed's <updated> the newest of its entries, so the feed never depends on the
-    clock. Its content is the curator's note, as HTML, above the abstract.
+    clock. Its content is the curator's note, as HTML, above the abstract. The XML is made
+    through the memo, when given one, so an edit rewrites only the feeds it changes.
     """
-    ET.register_namespace("", ATOM)
     chosen = tuple(papers) if papers is not None else tuple(
         paper for paper in site.catalog.papers if site.curation.themes_of(paper.id))
     recent = joined_order(chosen, site, theme)[:FEED_SIZE]
     updated = {paper.id: joined_date(paper, site, theme) or atom_date(paper) for paper in recent}
     known = sorted(filter(None, updated.values()))
     feed_updated = known[-1] if known else UNKNOWN_DATE
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    _text(feed, "title", title or site.config.title)
-    _text(feed, "subtitle", site.config.description)
-    _text(feed, "id", absolute(route.removesuffix(FEED_ROUTE)))  # the main feed's id is the site's, as ever
-    _text(feed, "updated", feed_updated)
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml", href=absolute(route))
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html",
-                  href=absolute(route.removesuffix(FEED_ROUTE)))
-    author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    _text(author, "name", site.config.author)
-    _text(feed, "generator", "sitegen")
+    head = FeedHead(title=title or site.config.title, subtitle=site.config.description, url=absolute(route),
+                    page=absolute(route.removesuffix(FEED_ROUTE)), updated=feed_updated, author=site.config.author)
+    entries = []
     for paper in recent:
         notes = site.curation.notes_of(paper.id)
+        entries.append(FeedEntry(
+            title=paper.title, url=absolute(paper_route(paper.id)), updated=updated[paper.id] or feed_updated,
+            published=atom_date(paper), abs_url=paper.record.abs_url if paper.record else None,
+            pdf_url=paper.record.pdf_url if paper.record else None, authors=tuple(paper.author_names),
+            tags=tuple(notes.tags), content=entry_html(notes.note, paper.abstract)))
+    return memo(atom_feed, head, tuple(entries)) if memo is not None else atom_feed(head, tuple(entries))
+
+
+def atom_feed(head: FeedHead, entries: tuple[FeedEntry, ...]) -> bytes:
+    """Return the Atom XML of a feed."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _text(feed, "title", head.title)
+    _text(feed, "subtitle", head.subtitle)
+    _text(feed, "id", head.page)  # the main feed's id is the site's, as ever
+    _text(feed, "updated", head.updated)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml", href=head.url)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=head.page)
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    _text(author, "name", head.author)
+    _text(feed, "generator", "sitegen")
+    for paper in entries:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "title", paper.title)
-        _text(entry, "id", absolute(paper_route(paper.id)))
-        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html",
-                      href=absolute(paper_route(paper.id)))
-        record = paper.record
-        if record is not None:
-            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", type="text/html", title="arXiv",
-                          href=record.abs_url)
+        _text(entry, "id", paper.url)
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=paper.url)
+        if paper.abs_url and paper.pdf_url:
+            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", type="text/html", title="arXiv", href=paper.abs_url)
             ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", type="application/pdf", title="PDF",
-                          href=record.pdf_url)
-        _text(entry, "updated", updated[paper.id] or feed_updated)
-        if atom_date(paper):
-            _text(entry, "published", atom_date(paper) or "")
-        for name in paper.author_names:
+                          href=paper.pdf_url)
+        _text(entry, "updated", paper.updated)
+        if paper.published:
+            _text(entry, "published", paper.published)
+        for name in paper.authors:
             _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", name)
-        for tag in notes.tags:
+        for tag in paper.tags:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=xml_text(tag))
-        content = _text(entry, "content", entry_html(notes.note, paper.abstract))
+        content = _text(entry, "content", paper.content)
         content.set("type", "html")
     ET.indent(feed)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode").encode("utf-8") + b"\n"
@@ -112,18 +152,18 @@ def entry_html(note: str | None, abstract: str) -> str:
     return "".join(parts) + f"<p>{html.escape(' '.join(abstract.split()))}</p>"
 
 
-def theme_feeds(site: Site, absolute: Link) -> dict[str, bytes]:
+def theme_feeds(site: Site, absolute: Link, memo: Memo | None = None) -> dict[str, bytes]:
     """Return a feed per theme and per tag, beside its page: themes/<slug>/feed.xml, tags/<slug>/feed.xml."""
     by_id = site.catalog.by_id()
     files = {}
     for theme in site.curation.themes:
         route = theme_route(theme.slug) + FEED_ROUTE
         files[route] = feed_xml(site, absolute, [by_id[i] for i in site.curation.placed_in(theme.slug) if i in by_id],
-                                route, f"{site.config.title}: {theme.title}", theme.slug)
+                                route, f"{site.config.title}: {theme.title}", theme.slug, memo)
     for tag in site.curation.tags:
         route = tag_route(tag.slug) + FEED_ROUTE
         files[route] = feed_xml(site, absolute, [by_id[i] for i in site.curation.tagged(tag.slug) if i in by_id],
-                                route, f"{site.config.title}: papers tagged {tag.slug}")
+                                route, f"{site.config.title}: papers tagged {tag.slug}", memo=memo)
     return files
 
 
@@ -147,11 +187,11 @@ def papers_json(site: Site) -> bytes:
     return encode_papers(site.catalog.papers, site.curation, site.learning)
 
 
-def feed_files(site: Site, page_routes: Iterable[str], absolute: Link) -> dict[str, bytes]:
+def feed_files(site: Site, page_routes: Iterable[str], absolute: Link, memo: Memo | None = None) -> dict[str, bytes]:
     """Return the feed, sitemap, robots.txt, .nojekyll, papers.json and (with a domain) CNAME."""
     files = {
-        FEED_ROUTE: feed_xml(site, absolute),
-        **theme_feeds(site, absolute),
+        FEED_ROUTE: feed_xml(site, absolute, memo=memo),
+        **theme_feeds(site, absolute, memo),
         "sitemap.xml": sitemap_xml(page_routes, absolute),
         # GitHub Pages would otherwise run Jekyll over a branch deploy and drop _-prefixed files.
         ".nojekyll": b"",

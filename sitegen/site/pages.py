@@ -273,15 +273,17 @@ def added_order(papers: tuple[Paper, ...]) -> tuple[Paper, ...]:
     are named in the order they were added (000_, 001_, ...) and pasted top to bottom, so a
     paper first seen in a later file, or lower in the same file, was added later.
     """
+    return tuple(sorted(papers, key=lambda p: (first_seen(p.sources), p.id), reverse=True))
 
-    def first_seen(paper: Paper) -> tuple[str, int]:
-        places = []
-        for source in paper.sources:
-            path, _, line = source.rpartition(":")
-            places.append((PurePosixPath(path).name, int(line) if line.isdigit() else 0))
-        return min(places, default=("", 0))
 
-    return tuple(sorted(papers, key=lambda p: (first_seen(p), p.id), reverse=True))
+@functools.lru_cache(maxsize=1 << 18)
+def first_seen(sources: tuple[str, ...]) -> tuple[str, int]:
+    """Return the earliest (listing file name, line) of a paper's sources: each feed and list sorts by it."""
+    places = []
+    for source in sources:
+        path, _, line = source.rpartition(":")
+        places.append((PurePosixPath(path).name, int(line) if line.isdigit() else 0))
+    return min(places, default=("", 0))
 
 
 def first_paragraph(markdown_text: str) -> str:
