@@ -199,7 +199,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shares it "
                        "with your network)")
     serve.add_argument("--out", type=Path, metavar="DIR",
-                       help="build into DIR (default: a temporary folder, removed when the server stops)")
+                       help="also write the site into DIR, replaced whole at each build (default: the site is kept in memory and nothing is written)")
     return parser, commands
 
 

@@ -171,7 +171,8 @@ class Memo:
         if self.folder is None:
             return
         for key, (name, value) in self._unpacked.items():
-            if (blob := _pack(value)) is not None:
+            # A value the last build no longer used was replaced by a newer one: it is not kept.
+            if key in self._used and (blob := _pack(value)) is not None:
                 self._pending[key] = (name, blob)
         self._unpacked = {}
         written = set(self._written) | set(self._pending)

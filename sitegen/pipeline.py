@@ -35,20 +35,21 @@ from sitegen.site.pages import Page, navigation
 from sitegen.site.urls import Urls, asset_route
 from sitegen.timings import Timings
 from sitegen.write.folder import Output
+from sitegen.write.memory import InMemory
 
 OUTPUTS = "outputs"  # the folder of the cache where each output folder's record is kept
 
 
 @dataclass(frozen=True)
 class Options:
-    """Where a build writes, and for which address."""
+    """Where a build writes (a folder, or memory for `sitegen serve`), and for which address."""
 
-    out: Path
+    out: Path | InMemory
     base_url: str | None = None
     markdown: Path | None = None  # also write every page's Markdown document here
     force: bool = False  # replace an output folder sitegen did not write
     strict: bool = False  # a warning stops the build as an error does
-    in_place: bool = False  # write changed files into `out` one by one: serve's own preview folder
+    workers: int | None = None  # processes that convert Markdown; None: one per processor
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
     check_outputs(project, options)
     memo.start_build()
     state = project.cache / OUTPUTS
-    with Output(options.out, state, options.force, in_place=options.in_place) as output:  # held for the whole build: one build at a time
+    output = options.out if isinstance(options.out, InMemory) else Output(options.out, state, options.force)
+    with output:  # a folder is locked for the whole build: one build at a time
         with timings.phase("read"):
             site, warnings = read_site(Files(project, memo), options.base_url)
             if options.strict and warnings:
@@ -100,8 +102,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
         with timings.phase("learn"):
             site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
         with timings.phase("pages"):
-            # serve's own process has threads (its server, its watcher): it converts in one process.
-            pages, files = site_files(site, templates, assets, memo, 1 if options.in_place else worker_count())
+            pages, files = site_files(site, templates, assets, memo, options.workers or worker_count())
         with timings.phase("write"):
             report = output.publish(timings.each("render", files))
         if options.markdown is not None:
@@ -136,10 +137,13 @@ def site_pages(site: Site, with_map: bool, memo: Memo) -> tuple[tuple[Page, ...]
 
 def check_outputs(project: Project, options: Options) -> None:
     """Refuse, before anything is read, output folders a build must not replace."""
-    refuse_unsafe_output(options.out, project, "--out", options.force)
+    if not isinstance(options.out, InMemory):
+        refuse_unsafe_output(options.out, project, "--out", options.force)
     if options.markdown is None:
         return
     refuse_unsafe_output(options.markdown, project, "--markdown", options.force)
+    if isinstance(options.out, InMemory):
+        return
     out, markdown = (Path(options.out).resolve(), Path(options.markdown).resolve())
     if out == markdown or out in markdown.parents or markdown in out.parents:
         raise SitegenError(Problem(display(options.markdown), 0, 0, "--markdown and --out overlap",

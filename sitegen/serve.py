@@ -2,7 +2,8 @@
 
 Builds run in this process with one memo kept for all of them: scikit-learn stays loaded,
 and the fit, the pages' HTML and the rendered pages of the last build are at hand, so an
-edit costs only the steps it touches. The system's file events (watchfiles) start a
+edit costs only the steps it touches. The site is kept in memory and served from there:
+no file is written (unless --out names a folder). The system's file events (watchfiles) start a
 rebuild; a burst of saves is one rebuild. Pages are served with a small live-reload script
 added on the way out (the built files are never touched): it listens for server-sent events
 and reloads its page when that page changed. An edit to sitegen's own code restarts the
@@ -14,19 +15,18 @@ from __future__ import annotations
 
 import html
 import json
+import mimetypes
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from sitegen.errors import SitegenError
@@ -36,11 +36,13 @@ from sitegen.project import PACKAGE, Project, display
 from sitegen.read.config import load_config
 from sitegen.read.files import Files
 from sitegen.site.urls import Urls
+from sitegen.write.memory import InMemory
 
 RELOAD_ROUTE = "__sitegen__/"
 KEEPALIVE_SECONDS = 15.0
 SETTLE_MILLISECONDS = 50  # editors save in several writes: a rebuild waits until they are this quiet
-WAKE_MILLISECONDS = 200  # how often the idle watcher looks at whether serve is stopping
+WAKE_MILLISECONDS = 200  # how often the idle watcher looks at whether serve is stopping or should save
+SAVE_AFTER_SECONDS = 1.0  # the memo is stored for the next process once no file changed for this long
 RELOAD_SCRIPT = b"""\
 // Added by `sitegen serve` to the pages it serves; never part of the built site.
 (function () {
@@ -120,6 +122,27 @@ def changed_pages(changed: Sequence[str], base_path: str) -> tuple[str, ...] | N
     return tuple(sorted(set(found)))
 
 
+class Folder:
+    """The files of an output folder, read as the site in memory is: for `serve --out DIR`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def read(self, path: str) -> bytes | None:
+        target = self.folder / path
+        return target.read_bytes() if target.is_file() else None
+
+    def is_folder(self, path: str) -> bool:
+        return (self.folder / path).is_dir()
+
+
+def content_type(name: str) -> str:
+    """Return the Content-Type of a site file, by its name as a web server gives it."""
+    found = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    text = found.startswith("text/") or found.endswith(("json", "xml", "javascript"))
+    return f"{found}; charset=utf-8" if text else found
+
+
 def error_page(output: str, base_path: str) -> bytes:
     lines = "\n".join(html.escape(line) for line in output.splitlines()) or "the build failed"
     return (
@@ -132,10 +155,11 @@ def error_page(output: str, base_path: str) -> bytes:
     ).encode()
 
 
-class Handler(SimpleHTTPRequestHandler):
+class Handler(BaseHTTPRequestHandler):
     """Serve the built site under its base path, plus the live-reload script and events."""
 
     builds: Builds
+    files: InMemory | Folder  # the last build's files
     base_path: str  # percent-encoded, as links carry it
     hosts: frozenset[str]  # the Host names this server answers to
     stopping: threading.Event
@@ -158,29 +182,22 @@ class Handler(SimpleHTTPRequestHandler):
             return self.send_bytes(error_page(latest.output, self.base_path), "text/html; charset=utf-8",
                                    HTTPStatus.INTERNAL_SERVER_ERROR)
         relative = path[len(base):]
-        target = Path(self.directory) / relative
-        if ".." in Path(relative).parts:
+        if ".." in PurePosixPath(relative).parts:
             return self.send_error(HTTPStatus.NOT_FOUND)
-        if target.is_dir():
-            if not path.endswith("/"):
-                return self.redirect(raw + "/")
-            target = target / "index.html"
-        if target.is_file() and target.suffix == ".html":
+        if relative and not relative.endswith("/") and self.files.is_folder(relative):
+            return self.redirect(raw + "/")
+        name = relative + "index.html" if relative == "" or relative.endswith("/") else relative
+        body = self.files.read(name)
+        if body is None:
+            return self.send_bytes(self.files.read("404.html") or b"not found", "text/html; charset=utf-8",
+                                   HTTPStatus.NOT_FOUND)
+        if name.endswith(".html"):
             script = f'<script src="{self.base_path}{RELOAD_ROUTE}reload.js"></script>\n</body>'
-            return self.send_bytes(target.read_bytes().replace(b"</body>", script.encode(), 1),
-                                   "text/html; charset=utf-8")
-        if not target.is_file():
-            missing = Path(self.directory) / "404.html"
-            body = missing.read_bytes() if missing.is_file() else b"not found"
-            return self.send_bytes(body, "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
-        self.path = "/" + relative
-        return super().do_HEAD() if self.command == "HEAD" else super().do_GET()
+            return self.send_bytes(body.replace(b"</body>", script.encode(), 1), "text/html; charset=utf-8")
+        return self.send_bytes(body, content_type(name))
 
     def do_HEAD(self) -> None:
         self.do_GET()
-
-    def translate_path(self, path: str) -> str:
-        return str(Path(self.directory) / unquote(urlsplit(path).path).lstrip("/"))
 
     def host_allowed(self) -> bool:
         """Answer only requests that name this server: a page of another site that resolves its
@@ -261,86 +278,104 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     hosts = frozenset({host.lower(), "localhost"})
+    # The site is kept in memory and served from there; a folder the user named (--out) is
+    # replaced whole at each build, as by sitegen build, and served from disk.
+    files = InMemory() if out is None else Folder(out.resolve())
     handler = type("SiteHandler", (Handler,), {"builds": builds, "base_path": base_path, "stopping": stopping,
-                                                 "hosts": hosts})
+                                                 "hosts": hosts, "files": files})
     memo = Memo(project.cache, keep=True)
     restart = threading.Event()
-    with tempfile.TemporaryDirectory(prefix="sitegen-serve-") as scratch:
-        site = (out or Path(scratch) / "site").resolve()
-        server = _Server((host, port), partial(handler, directory=str(site)))
-        server.daemon_threads = True
-        port = server.server_address[1]
-        url = f"http://{host if ':' not in host else f'[{host}]'}:{port}{base_path}"
-        # Its own folder, read only by this server between builds, is updated in place; a
-        # folder the user named (--out) is replaced whole, as by sitegen build.
-        options = Options(out=site, base_url=url, in_place=out is None)
-        if not is_loopback(host):
-            say(f"warning: serving on {host}: anyone who can reach this machine can read the site")
+    server = _Server((host, port), handler)
+    server.daemon_threads = True
+    port = server.server_address[1]
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}{base_path}"
+    # This process has threads (its server, its watcher): Markdown is converted in it, not by forked workers.
+    options = Options(out=files if isinstance(files, InMemory) else files.folder, base_url=url, workers=1)
+    if not is_loopback(host):
+        say(f"warning: serving on {host}: anyone who can reach this machine can read the site")
 
-        building = threading.Lock()  # one build at a time: the first, then each edit's
+    building = threading.Lock()  # one build at a time: the first, then each edit's
 
-        def rebuild(reason: str) -> None:
-            with building:
-                build_once(reason)
+    def rebuild(reason: str) -> None:
+        with building:
+            build_once(reason)
 
-        def build_once(reason: str) -> None:
-            started = time.perf_counter()
-            try:
-                result = build(project, options, memo, save=False)
-            except SitegenError as error:
-                output = "\n".join(problem.format() for problem in error.problems)
-                builds.publish(False, output, time.perf_counter() - started)
-                say(f"{reason}: the build failed; the page shows the error until it is fixed\n{output}")
-                memo.save()
-                return
-            for warning in result.warnings:
-                say(warning.format())
-            pages = changed_pages(result.changed, base_path) if builds.latest.ok else None
-            outcome = builds.publish(True, "", result.seconds, pages)
-            say(f"{reason}: built in {outcome.seconds:.2f} s, {result.written} files changed, "
-                f"{memo.misses} steps computed")
-            memo.save()  # after the browsers were told: packing what was computed is no part of the wait
-
-        watching = threading.Event()
-
-        def rebuild_on_change() -> None:
-            import watchfiles
-
-            folders = [project.content, project.templates, PACKAGE]
-            # The watcher yields nothing every WAKE_MILLISECONDS when there is no change: its first
-            # yield says its watches are in place, so no edit made after "Serving" is missed.
-            for changes in watchfiles.watch(*folders, stop_event=stopping, step=SETTLE_MILLISECONDS,
-                                            debounce=2000, raise_interrupt=False, yield_on_timeout=True,
-                                            rust_timeout=WAKE_MILLISECONDS):
-                watching.set()
-                if not changes:
-                    continue
-                paths = sorted({Path(path) for _, path in changes})
-                if any(path.is_relative_to(PACKAGE) and path.suffix in (".py", ".json") for path in paths):
-                    restart.set()
-                    server.shutdown()
-                    return
-                names = ", ".join(display(path) for path in paths[:3]) + (" ..." if len(paths) > 3 else "")
-                rebuild(f"changed {names}")
-
-        watcher = threading.Thread(target=rebuild_on_change, name="sitegen-watch", daemon=True)
+    def build_once(reason: str) -> None:
+        started = time.perf_counter()
         try:
-            watcher.start()  # before the first build: an edit made while it runs is built next
-            rebuild("first build")
-            watching.wait(timeout=10)
-            say(f"Serving {url} (watching {display(project.content)}, {display(project.templates)} and "
-                "sitegen's code; Ctrl-C to stop)")
-            server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            say("stopped")
-        finally:
-            stopping.set()
-            with builds.changed:
-                builds.changed.notify_all()
-            server.server_close()
-            if watcher.is_alive():
-                watcher.join(timeout=5)
-            memo.close()
+            result = build(project, options, memo, save=False)
+        except SitegenError as error:
+            output = "\n".join(problem.format() for problem in error.problems)
+            builds.publish(False, output, time.perf_counter() - started)
+            say(f"{reason}: the build failed; the page shows the error until it is fixed\n{output}")
+            unsaved.set()
+            return
+        for warning in result.warnings:
+            say(warning.format())
+        pages = changed_pages(result.changed, base_path) if builds.latest.ok else None
+        outcome = builds.publish(True, "", result.seconds, pages)
+        say(f"{reason}: built in {outcome.seconds:.2f} s, {result.written} files changed, "
+            f"{memo.misses} steps computed")
+        unsaved.set()
+
+    unsaved = threading.Event()  # the memo holds steps computed since it was last stored
+    last_change = [time.monotonic()]
+
+    def save_when_idle() -> None:
+        """Store what the builds computed, for the next process, once no edit came for a
+        moment: while the browsers load what a build changed, this process only serves them."""
+        if unsaved.is_set() and time.monotonic() - last_change[0] >= SAVE_AFTER_SECONDS:
+            save()
+
+    def save() -> None:
+        with building:  # a build waits for it
+            unsaved.clear()
+            memo.save()
+
+    watching = threading.Event()
+
+    def rebuild_on_change() -> None:
+        import watchfiles
+
+        folders = [project.content, project.templates, PACKAGE]
+        # The watcher yields nothing every WAKE_MILLISECONDS when there is no change: its first
+        # yield says its watches are in place, so no edit made after "Serving" is missed.
+        for changes in watchfiles.watch(*folders, stop_event=stopping, step=SETTLE_MILLISECONDS,
+                                        debounce=2000, raise_interrupt=False, yield_on_timeout=True,
+                                        rust_timeout=WAKE_MILLISECONDS):
+            watching.set()
+            if not changes:
+                save_when_idle()
+                continue
+            last_change[0] = time.monotonic()
+            paths = sorted({Path(path) for _, path in changes})
+            if any(path.is_relative_to(PACKAGE) and path.suffix in (".py", ".json") for path in paths):
+                restart.set()
+                server.shutdown()
+                return
+            names = ", ".join(display(path) for path in paths[:3]) + (" ..." if len(paths) > 3 else "")
+            rebuild(f"changed {names}")
+
+    watcher = threading.Thread(target=rebuild_on_change, name="sitegen-watch", daemon=True)
+    try:
+        watcher.start()  # before the first build: an edit made while it runs is built next
+        rebuild("first build")
+        watching.wait(timeout=10)
+        say(f"Serving {url} (watching {display(project.content)}, {display(project.templates)} and "
+            "sitegen's code; Ctrl-C to stop)")
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        say("stopped")
+    finally:
+        stopping.set()
+        with builds.changed:
+            builds.changed.notify_all()
+        server.server_close()
+        if watcher.is_alive():
+            watcher.join(timeout=5)
+        if unsaved.is_set():
+            save()
+        memo.close()
     if restart.is_set():
         if not arguments:
             say("sitegen's code changed: stopped; start sitegen serve again")

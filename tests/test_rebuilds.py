@@ -15,6 +15,7 @@ from sitegen.cli import main
 from sitegen.memo import Memo
 from sitegen.pipeline import Options, build as build_site
 from sitegen.project import Project
+from sitegen.write.memory import InMemory
 
 from .conftest import TEMPLATES
 from .test_curation import content, edit  # noqa: F401  (the fixture)
@@ -85,6 +86,19 @@ def test_every_kind_of_edit_shows_up_in_a_rebuild_of_one_memo_kept_in_memory(kin
     build_site(sitegen_project, Options(out=project / "site"), memo)
     build(project, "fresh", "--fresh")
     assert tree(project / "site") == tree(project / "fresh")
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_every_kind_of_edit_shows_up_in_the_site_serve_keeps_in_memory(kind, project):
+    memo, memory = Memo(project / ".sitegen-cache", keep=True), InMemory()
+    sitegen_project = Project(project / "content", project / "templates")
+    build_site(sitegen_project, Options(out=memory, workers=1), memo)
+    EDITS[kind](project)
+    report = build_site(sitegen_project, Options(out=memory, workers=1), memo)
+    assert report.changed, f"editing {kind} changed nothing"
+    build(project, "fresh", "--fresh")
+    fresh = tree(project / "fresh")
+    assert {path: memory.read(path) for path in fresh} == fresh and report.files == len(fresh)
 
 
 def test_a_rebuild_with_nothing_changed_rewrites_no_file_and_computes_nothing(project, capsys):

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,23 +83,29 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def server(project: Path) -> Iterator[Server]:
+@contextmanager
+def serving(project: Path, *options: str) -> Iterator[Server]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--out", str(project / "out")],
+        [sys.executable, "-m", "sitegen", "serve", "--port", "0", *options],
         cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         yield Server(process)
     finally:
         if process.poll() is None:
-            process.terminate()  # as kill does: the server cleans up its temporary folder
+            process.terminate()  # as kill does: the server stops cleanly
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(project: Path) -> Iterator[Server]:
+    with serving(project) as started:
+        yield started
 
 
 def test_serve_builds_and_serves_the_home_page_under_the_base_path_on_loopback(server, project):
@@ -113,8 +120,29 @@ def test_serve_builds_and_serves_the_home_page_under_the_base_path_on_loopback(s
     assert fetch(server.url + "papers")[2]["Location"] == "/repo/papers/"
     assert fetch(server.url + "no-such-page/")[0] == 404
     assert fetch(server.url + "__sitegen__/reload.js")[0] == 200
-    # The reload script is added on the way out, never written into the site.
-    assert "__sitegen__" not in (project / "out" / "index.html").read_text(encoding="utf-8")
+    status, feed, headers = fetch(server.url + "feed.xml")
+    assert status == 200 and feed.startswith("<?xml") and headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert fetch(server.url + "papers/../index.html")[0] == 404
+
+
+def test_serve_keeps_the_site_in_memory_and_writes_no_file(server, project):
+    assert fetch(server.url)[0] == 200
+    written = sorted(path.relative_to(project).as_posix() for path in project.rglob("*")
+                     if path.is_file() and not path.is_relative_to(project / ".sitegen-cache"))
+    assert written == sorted(path.relative_to(project).as_posix() for path in project.rglob("*")
+                             if path.is_file() and path.parts[len(project.parts)] in ("content", "templates"))
+
+
+def test_serve_with_out_writes_the_site_into_that_folder_without_the_reload_script(project):
+    with serving(project, "--out", str(project / "out")) as server:
+        assert "<title>Test Reading List</title>" in fetch(server.url)[1]
+        # The reload script is added on the way out, never written into the site.
+        assert "__sitegen__" not in (project / "out" / "index.html").read_text(encoding="utf-8")
+        about = project / "content" / "pages" / "about.md"
+        about.write_text("# About\n\nWritten to disk.\n", encoding="utf-8")
+        eventually(lambda: "Written to disk." in (project / "out" / "about" / "index.html").read_text("utf-8"),
+                   "the edit is written into --out")
+        assert "Written to disk." in fetch(server.url + "about/")[1]
 
 
 def test_serve_rebuilds_after_a_template_edit_and_a_yaml_edit(server, project):

@@ -71,25 +71,6 @@ def test_a_rewrite_writes_only_changed_files_and_takes_away_files_no_longer_buil
         "assets", "papers", "papers/alpha", "papers/gamma"]
 
 
-def test_serves_own_folder_is_updated_in_place_file_by_file(tmp_path):
-    out = tmp_path / "site"
-
-    def update(files: dict[str, bytes]) -> WriteReport:
-        with Output(out, tmp_path / "state", in_place=True) as output:
-            return output.publish(files.items())
-
-    update(SITE)
-    folder, before = out.stat().st_ino, stamps(out)
-    new = {**SITE, "papers/alpha/index.html": b"alpha, edited"}
-    del new["papers/beta/index.html"]
-    report = update(new)
-    assert tree(out) == new and out.stat().st_ino == folder, "the same folder, not a new one swapped in"
-    assert stamps(out)["index.html"] == before["index.html"]
-    assert report.written == ("papers/alpha/index.html",) and report.removed == ("papers/beta/index.html",)
-    assert not (out / "papers" / "beta").exists()
-    assert update(new).written == ()
-
-
 def test_many_rewrites_keep_the_folder_exactly_the_site_of_the_last(tmp_path):
     # The private copy is two builds behind: every build must bring it all the way.
     out = tmp_path / "site"

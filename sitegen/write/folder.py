@@ -111,18 +111,14 @@ class Output:
     """An output folder that sitegen replaces whole: lock it, build, then `publish` the files.
 
     `state` is where the records, the lock and (on the same file system) the back folder
-    live: the project's cache folder. `in_place` writes the changed files one by one into the
-    folder instead (each replaced whole, by a rename): for a folder that only `sitegen serve`
-    reads, between builds, where replacing the whole folder would cost more than the edit.
+    live: the project's cache folder.
     """
 
-    def __init__(self, folder: Path, state: Path, force: bool = False, option: str = "--out",
-                 in_place: bool = False) -> None:
+    def __init__(self, folder: Path, state: Path, force: bool = False, option: str = "--out") -> None:
         self.folder = absolute(folder)
         self.state = state
         self.force = force
         self.option = option
-        self.in_place = in_place
         self.key = output_key(self.folder)
         self._lock: int | None = None
 
@@ -158,7 +154,7 @@ class Output:
         if self._lock is None:
             raise RuntimeError("publish() outside `with Output(...)`")
         try:
-            return self._update(files) if self.in_place else self._publish(files)
+            return self._publish(files)
         except OSError as error:
             raise SitegenError(os_problem(error, self.folder, "cannot write the site into this folder")) from None
 
@@ -176,43 +172,12 @@ class Output:
                 self._save_record(_Record(record.out, files=record.files, back=back.known, back_clean=True))
             raise
 
-    def _update(self, files: Iterable[tuple[str, bytes]]) -> WriteReport:
-        """Write only the files whose bytes changed, in place, and remove those gone."""
-        record = self._load_record()
-        new: dict[str, Stamp] = {}
-        written: list[str] = []
-        for path, data in files:
-            _check_path(path)
-            digest = hashlib.sha256(data).hexdigest()[:32]
-            target = self.folder / path
-            old = record.files.get(path)
-            if old is not None and old.digest == digest and target.is_file():
-                new[path] = old
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.sitegen-new")
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
-            status = target.stat()
-            new[path] = Stamp(status.st_size, status.st_mtime_ns, digest)
-            written.append(path)
-        removed = tuple(sorted(path for path in record.files if path not in new))
-        for path in removed:
-            (self.folder / path).unlink(missing_ok=True)
-            for parent in PurePosixPath(path).parents[:-1]:  # the folders it leaves empty
-                if any((self.folder / parent).iterdir()):
-                    break
-                (self.folder / parent).rmdir()
-        if written or removed or not self.record_path.exists():
-            self._save_record(_Record(str(self.folder), files=new, back={}, back_clean=False))
-        return WriteReport(written=tuple(sorted(written)), kept=len(new) - len(written), removed=removed)
-
     def _assemble(self, files: Iterable[tuple[str, bytes]], out_now: dict[str, tuple[int, int]], record: _Record,
                   published: dict[str, Stamp], back: _Back) -> WriteReport:
         new: dict[str, Stamp] = {}
         written: set[str] = set()
         for path, data in files:
-            _check_path(path)
+            check_path(path)
             digest = hashlib.sha256(data).hexdigest()[:32]
             old = published.get(path)
             if old is not None and old.digest == digest:
@@ -419,9 +384,9 @@ def _on_disk(stamp: Stamp) -> tuple[int, int]:
     return (stamp.size, stamp.mtime)
 
 
-def _check_path(path: str) -> None:
-    parts = PurePosixPath(path).parts
-    if not path or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")) or not parts:
+def check_path(path: str) -> None:
+    """Refuse a site path that is empty, absolute or steps out of its folder."""
+    if any(part in ("", ".", "..") for part in path.split("/")):
         raise ValueError(f"not a path inside the site: {path!r}")
 
 
