@@ -36,10 +36,10 @@ def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, me
         while batch := list(islice(remaining, BATCH)):
             if workers > 1:
                 pool = pool or _pool(workers)  # its processes start with its first task
-                memo.compute_missing(to_html, [(page.markdown,) for page in batch if page.markdown is not None],
+                memo.compute_missing(to_html, [(part,) for page in batch for part in page.parts],
                                      functools.partial(_converted, pool))
             for page in batch:
-                body = memo(to_html, page.markdown) if page.markdown is not None else ""
+                body = "\n".join(memo(to_html, part) for part in page.parts)
                 yield output_path(page.route), memo(render_page, templates, layout, page, body)
     finally:
         if pool is not None:

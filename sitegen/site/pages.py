@@ -203,7 +203,9 @@ class Page:
     title: str
     description: str
     section: str
-    markdown: str | None = None
+    # The body as Markdown, in parts converted one by one: a paper's entry in a list is a
+    # part of its own, so an edit to one note converts that entry again, not the whole list.
+    parts: tuple[str, ...] = ()
     edit_url: str | None = None
     paper: PaperExtras | None = None
     rows: tuple[PaperRow, ...] = ()
@@ -213,6 +215,11 @@ class Page:
     columns: tuple[str, ...] = ()  # the all-papers table's optional columns that hold data
     feed: str | None = None  # the route of the page's own Atom feed (a theme's, a tag's)
     pager: Pager | None = None  # where the page is in its list, when the list has several pages
+
+    @property
+    def markdown(self) -> str | None:
+        """Return the page's Markdown document, its parts in order; None for a page without one."""
+        return "\n".join(self.parts) if self.parts else None
 
     @property
     def markdown_path(self) -> str:
@@ -466,7 +473,12 @@ def home_page(site: Site, structure: Structure, link: Link) -> Page:
         "",
     ]
     return Page(route="", template="index.html", title=site.config.title, section="home",
-                description=site.config.description, markdown="\n".join(lines))
+                description=site.config.description, parts=("\n".join(lines),))
+
+
+def joined(parts: Sequence[list[str]]) -> tuple[str, ...]:
+    """Return each part's lines as one Markdown text; joined in turn, they make the page's document."""
+    return tuple("\n".join(lines) for lines in parts)
 
 
 def paper_entry(paper: Paper, site: Site, link: Link, heading: str, abstract: bool = True) -> list[str]:
@@ -510,20 +522,18 @@ def theme_pages(site: Site, structure: Structure, theme: Theme, link: Link) -> l
                       f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
         else:
             lines += [f"{position(pager, THEME_PAGE_SIZE, len(shown))} of the theme's {count}, in reading order. {follow}", ""]
+        parts = [lines]
         start = [paper for paper, start_here in shown if start_here]
         more = [paper for paper, start_here in shown if not start_here]
         if start:
-            lines += ["## Start here", ""]
-            for paper in start:
-                lines += paper_entry(paper, site, link, "###")
+            parts += [["## Start here", ""], *(paper_entry(paper, site, link, "###") for paper in start)]
         if more:
-            lines += ["## Then read" if any_start else "## Papers", ""]
-            for paper in more:
-                lines += paper_entry(paper, site, link, "###")
+            parts += [["## Then read" if any_start else "## Papers", ""],
+                      *(paper_entry(paper, site, link, "###") for paper in more)]
         pages.append(Page(
             route=pager.route if pager else theme_route(theme.slug), template="theme.html",
             title=page_title(theme.title, pager), section="themes",
-            description=first_paragraph(theme.description)[:300], markdown="\n".join(lines), feed=feed,
+            description=first_paragraph(theme.description)[:300], parts=joined(parts), feed=feed,
             edit_url=edit_url(site, f"curation/{theme.slug}.yaml"),
             theme=theme_extras(site, structure, theme) if first else None, pager=pager))
     return pages
@@ -661,7 +671,7 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         title=paper.title,
         section="papers",
         description=split_excerpt(paper.abstract, 150)[0],
-        markdown="\n".join(lines),
+        parts=("\n".join(lines),),
         # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
         edit_url=edit_url(site, f"curation/{curated_in}.yaml") if curated_in
         else folder_url(site, "curation"),
@@ -677,7 +687,7 @@ def tags_page(site: Site, structure: Structure, link: Link) -> Page:
     lines.append("")
     return Page(route="tags/", template="page.html", title="Tags", section="tags",
                 description=f"The tags of {site.config.title}, with their paper counts.",
-                markdown="\n".join(lines))
+                parts=("\n".join(lines),))
 
 
 def tag_pages(site: Site, structure: Structure, slug: str, description: str, link: Link) -> list[Page]:
@@ -693,11 +703,11 @@ def tag_pages(site: Site, structure: Structure, slug: str, description: str, lin
             lines += [f"{count} paper{'' if count == 1 else 's'}. {follow}", ""]
         else:
             lines += [f"{position(pager, TAG_PAGE_SIZE, len(shown))} of the tag's {count}. {follow}", ""]
-        for paper in shown:  # as on theme pages: first authors, date, tags, the curator's note (not the abstract)
-            lines += paper_entry(paper, site, link, "##", abstract=False)
+        # As on theme pages: first authors, date, tags, the curator's note (not the abstract).
+        parts = [lines, *(paper_entry(paper, site, link, "##", abstract=False) for paper in shown)]
         pages.append(Page(route=pager.route if pager else tag_route(slug), template="page.html",
                           title=page_title(f"Tag: {slug}", pager), section="tags", description=description,
-                          markdown="\n".join(lines), feed=feed, pager=pager))
+                          parts=joined(parts), feed=feed, pager=pager))
     return pages
 
 
@@ -738,4 +748,4 @@ def all_papers_pages(site: Site, structure: Structure) -> list[Page]:
 def free_page(slug: str, title: str, markdown_text: str) -> Page:
     return Page(route=f"{slug}/", template="page.html", title=title, section=slug,
                 description=first_paragraph(markdown_text.split("\n", 1)[-1])[:200] or title,
-                markdown=markdown_text)
+                parts=(markdown_text,))
