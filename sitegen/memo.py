@@ -17,6 +17,7 @@ Steps must be pure: their result depends on their inputs alone, and nobody chang
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 import hashlib
 import io
@@ -60,6 +61,15 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+class Missing(enum.Enum):
+    """What `Memo.peek` returns for a step the memo does not know."""
+
+    MISSING = "missing"
+
+
+MISSING = Missing.MISSING
+
+
 class Memo:
     """Memoized steps, in memory and (with a folder) on disk. `Memo(None)` remembers in memory only."""
 
@@ -86,14 +96,9 @@ class Memo:
         """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
         name = f"{step.__module__}.{step.__qualname__}"
         key = self.key(name, inputs)
-        self._used.add(key)
-        if key in self._values:
-            self.hits += 1
-            return self._known(self._values[key], key)  # type: ignore[no-any-return]
-        stored = self._load(key)
-        if stored is not None:
-            self.hits += 1
-            return self._known(self._remember(key, stored[0]), key)  # type: ignore[no-any-return]
+        found = self._find(key)
+        if found is not MISSING:
+            return found  # type: ignore[no-any-return]
         self.misses += 1
         self.computed[name] += 1
         value = self._computed_ahead.pop(key) if key in self._computed_ahead else step(*inputs)
@@ -105,6 +110,22 @@ class Memo:
             if self._pending_bytes > FLUSH_BYTES:
                 self._write_pending()
         return self._known(self._remember(key, value), key)
+
+    def peek(self, step: Callable[..., T], *inputs: object) -> T | Missing:
+        """Return what `memo(step, *inputs)` would, if it is known in memory or on disk; else
+        MISSING. Nothing is computed."""
+        return self._find(self.key(f"{step.__module__}.{step.__qualname__}", inputs))  # type: ignore[no-any-return]
+
+    def _find(self, key: str) -> Any:
+        self._used.add(key)
+        if key in self._values:
+            self.hits += 1
+            return self._known(self._values[key], key)
+        stored = self._load(key)
+        if stored is not None:
+            self.hits += 1
+            return self._known(self._remember(key, stored[0]), key)
+        return MISSING
 
     def compute_missing(self, step: Callable[..., T], inputs: list[tuple[object, ...]],
                         compute_all: Callable[[list[tuple[object, ...]]], list[T]]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
-from sitegen.memo import Memo
+from sitegen.memo import MISSING, Memo
 from sitegen.pipeline import Options, build as build_site
 from sitegen.project import Project
 from sitegen.write.memory import InMemory
@@ -147,7 +147,7 @@ def test_a_template_edit_converts_no_markdown_and_a_note_edit_refits_nothing(pro
     edit(project / "templates" / "base.html", "</footer>", "<p>Edited.</p></footer>")
     after_template = computed_by_a_new_build()
     assert "to_html" not in after_template and "fit" not in after_template
-    assert after_template["render_page"] == first["render_page"]
+    assert after_template["laid_out"] == first["laid_out"]
     edit(project / "content" / "curation" / "attention.yaml", "Read it *first*.", "Read it *second*.")
     after_note = computed_by_a_new_build()
     assert "fit" not in after_note, "a note is not an input of the fit"
@@ -191,6 +191,19 @@ def test_a_damaged_memo_is_ignored_and_filled_again(project):
     assert tree(project / "third") == tree(project / "site")
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM memo").fetchone()[0] > 10
+
+
+def double(value: int) -> int:
+    return 2 * value
+
+
+def test_peeking_at_the_memo_computes_nothing_and_finds_what_memory_or_disk_holds(tmp_path):
+    memo = Memo(tmp_path, keep=True)
+    assert memo.peek(double, 21) is MISSING and memo.misses == 0 and not memo.computed
+    assert memo(double, 21) == 42 and memo.peek(double, 21) == 42
+    memo.save()
+    again = Memo(tmp_path, keep=False)  # a new process
+    assert again.peek(double, 21) == 42 and again.peek(double, 22) is MISSING and not again.computed
 
 
 def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, monkeypatch):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import islice
 
-from sitegen.memo import Memo
+from sitegen.memo import MISSING, Memo
 from sitegen.render.markdown import to_html
 from sitegen.render.templates import Layout, Templates, render_page
 from sitegen.site.pages import Page
@@ -34,16 +34,23 @@ def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, me
     try:
         remaining = iter(pages)
         while batch := list(islice(remaining, BATCH)):
-            if workers > 1:
+            known = [memo.peek(laid_out, templates, layout, page, memo) for page in batch]
+            new = [page for page, found in zip(batch, known, strict=True) if found is MISSING]
+            if workers > 1 and new:
                 pool = pool or _pool(workers)  # its processes start with its first task
-                memo.compute_missing(to_html, [(part,) for page in batch for part in page.parts],
+                memo.compute_missing(to_html, [(part,) for page in new for part in page.parts],
                                      functools.partial(_converted, pool))
-            for page in batch:
-                body = "\n".join(memo(to_html, part) for part in page.parts)
-                yield output_path(page.route), memo(render_page, templates, layout, page, body)
+            for page, found in zip(batch, known, strict=True):
+                yield output_path(page.route), (
+                    memo(laid_out, templates, layout, page, memo) if found is MISSING else found)
     finally:
         if pool is not None:
             pool.shutdown()
+
+
+def laid_out(templates: Templates, layout: Layout, page: Page, memo: Memo) -> bytes:
+    """Return one page's file: its Markdown's parts converted (each a step of its own), laid out."""
+    return render_page(templates, layout, page, "\n".join(memo(to_html, part) for part in page.parts))
 
 
 def _converted(pool: Executor, missing: Sequence[tuple[object, ...]]) -> list[str]:
