@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sitegen.errors import SitegenError
@@ -182,7 +182,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_bytes(error_page(latest.output, self.base_path), "text/html; charset=utf-8",
                                    HTTPStatus.INTERNAL_SERVER_ERROR)
         relative = path[len(base):]
-        if ".." in PurePosixPath(relative).parts:
+        # Only a path inside the site: no `.` or `..`, no `/` or `//` that would make it absolute.
+        parts = relative.split("/")
+        if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", "..") or "\0" in relative:
             return self.send_error(HTTPStatus.NOT_FOUND)
         if relative and not relative.endswith("/") and self.files.is_folder(relative):
             return self.redirect(raw + "/")

@@ -143,6 +143,11 @@ def test_serve_with_out_writes_the_site_into_that_folder_without_the_reload_scri
         eventually(lambda: "Written to disk." in (project / "out" / "about" / "index.html").read_text("utf-8"),
                    "the edit is written into --out")
         assert "Written to disk." in fetch(server.url + "about/")[1]
+        # A path that would leave the folder is not one of the site's.
+        outside = project / "content" / "site.yaml"
+        for address in (server.url + outside.as_posix(), server.url + "../content/site.yaml",
+                        server.url + "papers/..%2f..%2fcontent/site.yaml", server.url + "%00"):
+            assert fetch(address)[0] == 404, address
 
 
 def test_serve_rebuilds_after_a_template_edit_and_a_yaml_edit(server, project):
