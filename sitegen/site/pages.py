@@ -50,6 +50,9 @@ SUGGESTED_SHOWN = 50  # of them, the most confident, so that the page stays smal
 # Lists paginate so that no page grows with the list: papers per page of a theme (with
 # abstracts and notes), of a tag (without abstracts), and rows per page of the all-papers table.
 THEME_PAGE_SIZE = 50
+# A list page's Markdown is converted this many entries at a time: an edit to one note
+# converts its part again, not the whole list (see docs/performance.md for the size).
+BLOCKS_PER_PART = 10
 TAG_PAGE_SIZE = 100
 ALL_PAPERS_PAGE_SIZE = 200
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -203,8 +206,8 @@ class Page:
     title: str
     description: str
     section: str
-    # The body as Markdown, in parts converted one by one: a paper's entry in a list is a
-    # part of its own, so an edit to one note converts that entry again, not the whole list.
+    # The body as Markdown, in parts converted one by one: a list's entries a few at a time,
+    # so an edit to one note converts their part again, not the whole list.
     parts: tuple[str, ...] = ()
     edit_url: str | None = None
     paper: PaperExtras | None = None
@@ -476,9 +479,12 @@ def home_page(site: Site, structure: Structure, link: Link) -> Page:
                 description=site.config.description, parts=("\n".join(lines),))
 
 
-def joined(parts: Sequence[list[str]]) -> tuple[str, ...]:
-    """Return each part's lines as one Markdown text; joined in turn, they make the page's document."""
-    return tuple("\n".join(lines) for lines in parts)
+def joined(blocks: Sequence[list[str]]) -> tuple[str, ...]:
+    """Return a list page's parts: its first block (the heading) alone, then the blocks that
+    follow (a section's heading, a paper's entry) BLOCKS_PER_PART at a time, each part one
+    Markdown text. Joined in turn, they make the page's document."""
+    groups = [blocks[:1], *(blocks[start:start + BLOCKS_PER_PART] for start in range(1, len(blocks), BLOCKS_PER_PART))]
+    return tuple("\n".join(line for block in group for line in block) for group in groups)
 
 
 def paper_entry(paper: Paper, site: Site, link: Link, heading: str, abstract: bool = True) -> list[str]:
@@ -522,18 +528,18 @@ def theme_pages(site: Site, structure: Structure, theme: Theme, link: Link) -> l
                       f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
         else:
             lines += [f"{position(pager, THEME_PAGE_SIZE, len(shown))} of the theme's {count}, in reading order. {follow}", ""]
-        parts = [lines]
+        blocks = [lines]
         start = [paper for paper, start_here in shown if start_here]
         more = [paper for paper, start_here in shown if not start_here]
         if start:
-            parts += [["## Start here", ""], *(paper_entry(paper, site, link, "###") for paper in start)]
+            blocks += [["## Start here", ""], *(paper_entry(paper, site, link, "###") for paper in start)]
         if more:
-            parts += [["## Then read" if any_start else "## Papers", ""],
+            blocks += [["## Then read" if any_start else "## Papers", ""],
                       *(paper_entry(paper, site, link, "###") for paper in more)]
         pages.append(Page(
             route=pager.route if pager else theme_route(theme.slug), template="theme.html",
             title=page_title(theme.title, pager), section="themes",
-            description=first_paragraph(theme.description)[:300], parts=joined(parts), feed=feed,
+            description=first_paragraph(theme.description)[:300], parts=joined(blocks), feed=feed,
             edit_url=edit_url(site, f"curation/{theme.slug}.yaml"),
             theme=theme_extras(site, structure, theme) if first else None, pager=pager))
     return pages
@@ -704,10 +710,10 @@ def tag_pages(site: Site, structure: Structure, slug: str, description: str, lin
         else:
             lines += [f"{position(pager, TAG_PAGE_SIZE, len(shown))} of the tag's {count}. {follow}", ""]
         # As on theme pages: first authors, date, tags, the curator's note (not the abstract).
-        parts = [lines, *(paper_entry(paper, site, link, "##", abstract=False) for paper in shown)]
+        blocks = [lines, *(paper_entry(paper, site, link, "##", abstract=False) for paper in shown)]
         pages.append(Page(route=pager.route if pager else tag_route(slug), template="page.html",
                           title=page_title(f"Tag: {slug}", pager), section="tags", description=description,
-                          parts=joined(parts), feed=feed, pager=pager))
+                          parts=joined(blocks), feed=feed, pager=pager))
     return pages
 
 
