@@ -8,7 +8,8 @@ so a large value (the papers' features, the templates) is never hashed twice.
 
 Results live in memory for as long as the memo does (`sitegen serve` keeps one for all its
 builds), and on disk between processes in one SQLite database in the cache folder. An entry
-no build has used for a while is dropped. The database is safe to delete; one that cannot be
+no build has used for a while is dropped; a step made of steps (a page, of its converted
+Markdown) keeps them in use for as long as it is used. The database is safe to delete; one that cannot be
 read or written costs speed, never correctness.
 
 Steps must be pure: their result depends on their inputs alone, and nobody changes it.
@@ -25,7 +26,7 @@ import pickle
 import sqlite3
 import sys
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -36,8 +37,9 @@ from sitegen import __version__
 
 T = TypeVar("T")
 DATABASE = "memo.sqlite"
-SCHEMA = 1
+SCHEMA = 2
 KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped
+MEMORY_BUILDS = 3  # with `keep`, a value stays in memory while one of this many last builds used it (undo an edit)
 COMPRESS_FROM = 2048  # bytes of pickle from which a value is stored compressed
 FLUSH_BYTES = 64 << 20  # new entries held before they are written: a large site's pages are not held whole
 # The libraries whose version can change a byte of what the steps make.
@@ -82,8 +84,13 @@ class Memo:
         self.computed: Counter[str] = Counter()  # steps computed, by name (`module.function`)
         self._values: dict[str, Any] = {}
         self._used: set[str] = set()  # keys used by the current build
+        self._recent: deque[set[str]] = deque(maxlen=MEMORY_BUILDS - 1)  # keys used by the builds before
         self._origins: dict[int, tuple[Any, str]] = {}  # id of a value returned -> (value, its key)
         self._pending: dict[str, tuple[str, bytes]] = {}  # new entries: key -> (step, blob)
+        # The steps a step called while it was computed: when it is found, they count as used too,
+        # so that what it was made of is kept for as long as it is (a page's converted Markdown).
+        self._children: dict[str, tuple[str, ...]] = {}
+        self._frames: list[set[str]] = []  # the keys called by each step being computed, innermost last
         # With `keep`, new values are in memory anyway: they are packed when saved, not when made.
         self._unpacked: dict[str, tuple[str, Any]] = {}
         self._pending_bytes = 0
@@ -96,12 +103,23 @@ class Memo:
         """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
         name = f"{step.__module__}.{step.__qualname__}"
         key = self.key(name, inputs)
+        if self._frames:
+            self._frames[-1].add(key)
         found = self._find(key)
         if found is not MISSING:
             return found  # type: ignore[no-any-return]
         self.misses += 1
         self.computed[name] += 1
-        value = self._computed_ahead.pop(key) if key in self._computed_ahead else step(*inputs)
+        value: T
+        if key in self._computed_ahead:
+            value = self._computed_ahead.pop(key)
+        else:
+            self._frames.append(set())
+            try:
+                value = step(*inputs)
+            finally:
+                if children := self._frames.pop():
+                    self._children[key] = tuple(sorted(children))
         if self.folder is not None and self.keep:
             self._unpacked[key] = (name, value)  # packed by save(), after the build is shown
         elif self.folder is not None and (blob := _pack(value)) is not None:
@@ -117,15 +135,28 @@ class Memo:
         return self._find(self.key(f"{step.__module__}.{step.__qualname__}", inputs))  # type: ignore[no-any-return]
 
     def _find(self, key: str) -> Any:
-        self._used.add(key)
+        self._use(key)
         if key in self._values:
             self.hits += 1
             return self._known(self._values[key], key)
         stored = self._load(key)
         if stored is not None:
             self.hits += 1
+            self._use(key)  # its children, now known
             return self._known(self._remember(key, stored[0]), key)
         return MISSING
+
+    def _in_use(self) -> set[str]:
+        """Return the keys used by this build or one of the MEMORY_BUILDS - 1 before it."""
+        return self._used.union(*self._recent)
+
+    def _use(self, key: str) -> None:
+        """Count a key as used by this build, with the steps it was made of."""
+        todo = [key]
+        while todo:
+            found = todo.pop()
+            self._used.add(found)
+            todo.extend(child for child in self._children.get(found, ()) if child not in self._used)
 
     def compute_missing(self, step: Callable[..., T], inputs: list[tuple[object, ...]],
                         compute_all: Callable[[list[tuple[object, ...]]], list[T]]) -> None:
@@ -180,8 +211,12 @@ class Memo:
         return value
 
     def start_build(self) -> None:
-        """Begin a build: values the last build did not use are let go from memory."""
-        self._values = {key: value for key, value in self._values.items() if key in self._used}
+        """Begin a build: values no recent build used are let go from memory."""
+        self._recent.append(self._used)
+        kept = self._in_use()
+        self._values = {key: value for key, value in self._values.items() if key in kept}
+        self._unpacked = {key: entry for key, entry in self._unpacked.items() if key in kept}
+        self._children = {key: children for key, children in self._children.items() if key in kept}
         self._used = set()
         self._origins = {}
         self.hits, self.misses = 0, 0
@@ -191,9 +226,10 @@ class Memo:
         """Write the new entries to disk, note which were used, and drop the long unused."""
         if self.folder is None:
             return
+        kept = self._in_use()
         for key, (name, value) in self._unpacked.items():
-            # A value the last build no longer used was replaced by a newer one: it is not kept.
-            if key in self._used and (blob := _pack(value)) is not None:
+            # A value no recent build used was replaced by a newer one: it is not stored.
+            if key in kept and (blob := _pack(value)) is not None:
                 self._pending[key] = (name, blob)
         self._unpacked = {}
         written = set(self._written) | set(self._pending)
@@ -220,8 +256,10 @@ class Memo:
             return
         try:
             with database:
-                database.executemany("INSERT OR REPLACE INTO memo (key, step, value, used) VALUES (?, ?, ?, ?)",
-                                     [(key, step, blob, self._generation) for key, (step, blob) in pending.items()])
+                database.executemany(
+                    "INSERT OR REPLACE INTO memo (key, step, value, used, children) VALUES (?, ?, ?, ?, ?)",
+                    [(key, step, blob, self._generation, " ".join(self._children.get(key, ())))
+                     for key, (step, blob) in pending.items()])
             self._written.update(pending)
         except sqlite3.Error:
             self._close()
@@ -236,12 +274,14 @@ class Memo:
         if database is None:
             return None
         try:
-            row = database.execute("SELECT value FROM memo WHERE key = ?", (key,)).fetchone()
+            row = database.execute("SELECT value, children FROM memo WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             self._close()
             return None
         if row is None:
             return None
+        if row[1]:
+            self._children[key] = tuple(row[1].split())
         try:
             return (_unpack(row[0]),)
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, computed again and replaced
@@ -257,7 +297,7 @@ class Memo:
                 database = sqlite3.connect(path, timeout=30)
                 database.execute("PRAGMA journal_mode = WAL")
                 database.execute("CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, step TEXT NOT NULL, "
-                                 "value BLOB NOT NULL, used INTEGER NOT NULL)")
+                                 "value BLOB NOT NULL, used INTEGER NOT NULL, children TEXT NOT NULL)")
                 database.execute("CREATE TABLE IF NOT EXISTS state (schema INTEGER, generation INTEGER)")
                 row = database.execute("SELECT schema, generation FROM state").fetchone()
                 if row is None:

@@ -42,7 +42,7 @@ RELOAD_ROUTE = "__sitegen__/"
 KEEPALIVE_SECONDS = 15.0
 SETTLE_MILLISECONDS = 50  # editors save in several writes: a rebuild waits until they are this quiet
 WAKE_MILLISECONDS = 200  # how often the idle watcher looks at whether serve is stopping or should save
-SAVE_AFTER_SECONDS = 1.0  # the memo is stored for the next process once no file changed for this long
+SAVE_AFTER_SECONDS = 3.0  # the memo is stored for the next process once no file changed for this long
 RELOAD_SCRIPT = b"""\
 // Added by `sitegen serve` to the pages it serves; never part of the built site.
 (function () {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
-from sitegen.memo import MISSING, Memo
+from sitegen.memo import KEEP_BUILDS, MISSING, Memo
 from sitegen.pipeline import Options, build as build_site
 from sitegen.project import Project
 from sitegen.write.memory import InMemory
@@ -204,6 +204,31 @@ def test_peeking_at_the_memo_computes_nothing_and_finds_what_memory_or_disk_hold
     memo.save()
     again = Memo(tmp_path, keep=False)  # a new process
     assert again.peek(double, 21) == 42 and again.peek(double, 22) is MISSING and not again.computed
+
+
+def made_of_double(value: int, memo: Memo) -> int:
+    return memo(double, value) + 1
+
+
+def test_the_steps_a_step_is_made_of_stay_in_use_for_as_long_as_it_is(tmp_path):
+    # A page's render is found whole, without its Markdown's steps: they must not be let go,
+    # or the next template edit converts every page again.
+    memo = Memo(tmp_path, keep=True)
+    assert memo(made_of_double, 4, memo) == 9
+    memo.save()
+    for _ in range(KEEP_BUILDS + 2):  # builds in one process (serve), then in new ones
+        memo.start_build()
+        assert memo(made_of_double, 4, memo) == 9
+        memo.save()
+    memo.start_build()
+    assert memo(double, 4) == 8 and not memo.computed
+    for _ in range(KEEP_BUILDS + 2):
+        again = Memo(tmp_path, keep=False)
+        assert again(made_of_double, 4, again) == 9 and not again.computed
+        again.save()
+        again.close()
+    last = Memo(tmp_path, keep=False)
+    assert last(double, 4) == 8 and not last.computed
 
 
 def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, monkeypatch):
