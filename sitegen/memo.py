@@ -27,7 +27,7 @@ import sqlite3
 import sys
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -94,7 +94,7 @@ class Memo:
         # With `keep`, new values are in memory anyway: they are packed when saved, not when made.
         self._unpacked: dict[str, tuple[str, Any]] = {}
         self._pending_bytes = 0
-        self._computed_ahead: dict[str, Any] = {}  # results of compute_missing, taken by the next call
+        self._coming: dict[str, _Coming] = {}  # keys compute_missing is computing -> their results
         self._written: set[str] = set()  # keys written to disk since the last save
         self._database: sqlite3.Connection | None = None
         self._generation = 0
@@ -111,8 +111,8 @@ class Memo:
         self.misses += 1
         self.computed[name] += 1
         value: T
-        if key in self._computed_ahead:
-            value = self._computed_ahead.pop(key)
+        if key in self._coming:
+            value = self._coming.pop(key).take(key)
         else:
             self._frames.append(set())
             try:
@@ -159,18 +159,23 @@ class Memo:
             todo.extend(child for child in self._children.get(found, ()) if child not in self._used)
 
     def compute_missing(self, step: Callable[..., T], inputs: list[tuple[object, ...]],
-                        compute_all: Callable[[list[tuple[object, ...]]], list[T]]) -> None:
-        """Compute at once, through `compute_all` (which may share the work among processes),
+                        compute_all: Callable[[list[tuple[object, ...]]], Iterable[T]]) -> None:
+        """Compute together, through `compute_all` (which may share the work among processes),
         `step` for each of `inputs` the memo knows neither in memory nor on disk. The next
-        `memo(step, *those)` takes its result as if it had just computed it."""
+        `memo(step, *those)` takes its result as if it had just computed it.
+
+        `compute_all` returns the results in the order of its inputs, and may return them
+        lazily (as `Executor.map` does): each is then taken when it is first asked for.
+        """
         name = f"{step.__module__}.{step.__qualname__}"
         missing: dict[str, tuple[object, ...]] = {}
         for args in inputs:
             key = self.key(name, args)
-            if key not in self._values and key not in self._computed_ahead and not self._stored(key):
+            if key not in self._values and key not in self._coming and not self._stored(key):
                 missing.setdefault(key, args)
         if missing:
-            self._computed_ahead.update(zip(missing, compute_all(list(missing.values())), strict=True))
+            coming = _Coming(list(missing), compute_all(list(missing.values())))
+            self._coming.update(dict.fromkeys(missing, coming))
 
     def _stored(self, key: str) -> bool:
         if not self.read_disk or self.folder is None or (database := self._open()) is None:
@@ -219,6 +224,7 @@ class Memo:
         self._children = {key: children for key, children in self._children.items() if key in kept}
         self._used = set()
         self._origins = {}
+        self._coming = {}  # what a failed build asked for and never took
         self.hits, self.misses = 0, 0
         self.computed = Counter()
 
@@ -322,6 +328,20 @@ class Memo:
             with contextlib.suppress(sqlite3.Error):
                 self._database.close()
             self._database = None
+
+
+class _Coming:
+    """Results of one `compute_missing`, in the order of its keys, taken as they are asked for."""
+
+    def __init__(self, keys: list[str], results: Iterable[Any]) -> None:
+        self._keys = iter(keys)
+        self._results = iter(results)
+        self._taken: dict[str, Any] = {}
+
+    def take(self, key: str) -> Any:
+        while key not in self._taken:
+            self._taken[next(self._keys)] = next(self._results)
+        return self._taken.pop(key)
 
 
 class _Sink:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -18,10 +19,11 @@ from sitegen.errors import Problem, SitegenError
 from sitegen.learn import learn
 from sitegen.memo import Memo
 from sitegen.model import Site
+from sitegen.pool import worker_count, worker_pool
 from sitegen.project import Project, display, refuse_unsafe_output
 from sitegen.read import read_site
 from sitegen.read.files import Files
-from sitegen.render import render_pages, worker_count
+from sitegen.render import render_pages
 from sitegen.render.templates import (
     LUNR_SCRIPT,
     Layout,
@@ -92,7 +94,9 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
     memo.start_build()
     state = project.cache / OUTPUTS
     output = options.out if isinstance(options.out, InMemory) else Output(options.out, state, options.force)
-    with output:  # a folder is locked for the whole build: one build at a time
+    # A folder is locked for the whole build (one build at a time); the pool's processes start
+    # when Markdown is first converted, and stop with the build, whatever happens.
+    with output, worker_pool(options.workers or worker_count()) as pool:
         with timings.phase("read"):
             site, warnings = read_site(Files(project, memo), options.base_url)
             if options.strict and warnings:
@@ -102,7 +106,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
         with timings.phase("learn"):
             site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
         with timings.phase("pages"):
-            pages, files = site_files(site, templates, assets, memo, options.workers or worker_count())
+            pages, files = site_files(site, templates, assets, memo, pool)
         with timings.phase("write"):
             report = output.publish(timings.each("render", files))
         if options.markdown is not None:
@@ -119,13 +123,13 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
 
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,
-               workers: int = 1) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
+               pool: Executor | None = None) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
     """Return every page, and the site's files (path, bytes), rendered a batch at a time as they are taken."""
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
     pages, data = memo(site_pages, site, with_map, memo)
     layout = Layout(site.config, navigation(with_map), urls)
-    return pages, chain(render_pages(pages, templates, layout, memo, workers), data.items(), assets.items())
+    return pages, chain(render_pages(pages, templates, layout, memo, pool), data.items(), assets.items())
 
 
 def site_pages(site: Site, with_map: bool, memo: Memo) -> tuple[tuple[Page, ...], dict[str, bytes]]:

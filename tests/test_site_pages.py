@@ -11,6 +11,7 @@ import pytest
 from sitegen.memo import Memo
 from sitegen.model import Learning, PaperNotes, Placement
 from sitegen.pipeline import site_files
+from sitegen.pool import worker_pool
 from sitegen.render.templates import read_templates
 from sitegen.site.paper_map import MAP_POINTS
 from sitegen.site.pages import (
@@ -336,13 +337,15 @@ def test_a_theme_page_lists_the_most_confident_suggestions_and_counts_the_rest()
     assert "And 7 more, less confident" in page
 
 
-def test_markdown_converted_by_worker_processes_gives_the_same_site_as_one_process():
+def test_markdown_converted_by_worker_processes_gives_the_same_site_as_one_process(monkeypatch):
     from sitegen.render import PARALLEL_FROM
 
-    site = long_site(2 * PARALLEL_FROM)
+    monkeypatch.setattr("sitegen.render.BATCH", PARALLEL_FROM)  # batches converted while others are laid out
+    site = long_site(3 * PARALLEL_FROM)
     alone, memo = Memo(None), Memo(None)
     one = dict(site_files(site, read_templates(TEMPLATES), {}, alone)[1])
-    shared = dict(site_files(site, read_templates(TEMPLATES), {}, memo, workers=2)[1])
+    with worker_pool(2) as pool:
+        shared = dict(site_files(site, read_templates(TEMPLATES), {}, memo, pool)[1])
     assert list(shared) == list(one) and shared == one
     assert memo.computed == alone.computed, "each document converted once, and remembered"
-    assert memo._computed_ahead == {}, "every result the workers gave was taken"
+    assert memo._coming == {}, "every result the workers gave was taken"

@@ -2,19 +2,19 @@
 
 Converting Markdown is most of the stage. When many documents are new, they are converted
 a batch at a time in worker processes (concurrent.futures), each document exactly as one
-process converts it; the templates are then applied in order, here.
+process converts it; the templates are applied here, in order, to one batch while the
+workers convert the next.
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from itertools import islice
 
-from sitegen.memo import MISSING, Memo
+from sitegen.memo import MISSING, Memo, Missing
 from sitegen.render.markdown import to_html
 from sitegen.render.templates import Layout, Templates, render_page
 from sitegen.site.pages import Page
@@ -25,27 +25,30 @@ PARALLEL_FROM = 128  # new documents in a batch from which workers convert them
 
 
 def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, memo: Memo,
-                 workers: int = 1) -> Iterator[tuple[str, bytes]]:
+                 pool: Executor | None = None) -> Iterator[tuple[str, bytes]]:
     """Yield each page's file and bytes, a batch at a time, in the order of `pages`.
 
-    With `workers` above 1, a batch's new Markdown is converted by that many processes.
+    With worker processes, they convert a batch's new Markdown while the batch before it is
+    laid out and written here.
     """
-    pool: Executor | None = None
-    try:
-        remaining = iter(pages)
-        while batch := list(islice(remaining, BATCH)):
-            known = [memo.peek(laid_out, templates, layout, page, memo) for page in batch]
-            new = [page for page, found in zip(batch, known, strict=True) if found is MISSING]
-            if workers > 1 and new:
-                pool = pool or _pool(workers)  # its processes start with its first task
-                memo.compute_missing(to_html, [(part,) for page in new for part in page.parts],
-                                     functools.partial(_converted, pool))
-            for page, found in zip(batch, known, strict=True):
-                yield output_path(page.route), (
-                    memo(laid_out, templates, layout, page, memo) if found is MISSING else found)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    remaining, ahead = iter(pages), deque[tuple[list[Page], list[bytes | Missing]]]()
+    while batch := list(islice(remaining, BATCH)):
+        known = [memo.peek(laid_out, templates, layout, page, memo) for page in batch]
+        new = [page for page, found in zip(batch, known, strict=True) if found is MISSING]
+        if pool is not None and new:
+            memo.compute_missing(to_html, [(part,) for page in new for part in page.parts],
+                                 functools.partial(_converted, pool))
+        ahead.append((batch, known))
+        if len(ahead) > 1:
+            yield from _files(*ahead.popleft(), templates, layout, memo)
+    while ahead:
+        yield from _files(*ahead.popleft(), templates, layout, memo)
+
+
+def _files(batch: list[Page], known: list[bytes | Missing], templates: Templates, layout: Layout,
+           memo: Memo) -> Iterator[tuple[str, bytes]]:
+    for page, found in zip(batch, known, strict=True):
+        yield output_path(page.route), (memo(laid_out, templates, layout, page, memo) if found is MISSING else found)
 
 
 def laid_out(templates: Templates, layout: Layout, page: Page, memo: Memo) -> bytes:
@@ -53,20 +56,10 @@ def laid_out(templates: Templates, layout: Layout, page: Page, memo: Memo) -> by
     return render_page(templates, layout, page, "\n".join(memo(to_html, part) for part in page.parts))
 
 
-def _converted(pool: Executor, missing: Sequence[tuple[object, ...]]) -> list[str]:
+def _converted(pool: Executor, missing: Sequence[tuple[object, ...]]) -> Iterator[str]:
+    """Return the documents' HTML as it is needed: converted here when they are few, else by
+    the pool, which starts on all of them now."""
     documents = [str(args[0]) for args in missing]
     if len(documents) < PARALLEL_FROM:
-        return [to_html(document) for document in documents]
-    return list(pool.map(to_html, documents, chunksize=16))
-
-
-def _pool(workers: int) -> Executor:
-    """Return a pool of worker processes, forked where the system can (nothing to import again)."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-
-def worker_count() -> int:
-    """Return how many processes may convert Markdown: the processors this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return map(to_html, documents)
+    return pool.map(to_html, documents, chunksize=16)
