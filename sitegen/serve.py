@@ -27,6 +27,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from sitegen.errors import SitegenError
@@ -122,6 +123,15 @@ def changed_pages(changed: Sequence[str], base_path: str) -> tuple[str, ...] | N
     return tuple(sorted(set(found)))
 
 
+class SiteFiles(Protocol):
+    """What the server reads of a built site: a file's bytes by its path in the site (None if
+    there is none), and whether a path is a folder (then its index.html is served)."""
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def is_folder(self, path: str) -> bool: ...
+
+
 class Folder:
     """The files of an output folder, read as the site in memory is: for `serve --out DIR`."""
 
@@ -159,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
     """Serve the built site under its base path, plus the live-reload script and events."""
 
     builds: Builds
-    files: InMemory | Folder  # the last build's files
+    files: SiteFiles  # the last build's files: an InMemory, or a Folder
     base_path: str  # percent-encoded, as links carry it
     hosts: frozenset[str]  # the Host names this server answers to
     stopping: threading.Event
