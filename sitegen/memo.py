@@ -41,7 +41,7 @@ SCHEMA = 2
 KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped
 MEMORY_BUILDS = 3  # with `keep`, a value stays in memory while one of this many last builds used it (undo an edit)
 COMPRESS_FROM = 2048  # bytes of pickle from which a value is stored compressed
-FLUSH_BYTES = 64 << 20  # new entries held before they are written: a large site's pages are not held whole
+FLUSH_BYTES = 16 << 20  # new entries held before they are written: a large site's pages are not held whole
 # The libraries whose version can change a byte of what the steps make.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "lunr", "scikit-learn", "scipy", "numpy")
 

@@ -8,6 +8,8 @@ and the writer touches only the files whose bytes changed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from sitegen.errors import Problem, SitegenError
+from sitegen.errors import Problem, Severity, SitegenError
 from sitegen.learn import learn
 from sitegen.memo import Memo
 from sitegen.model import Site
@@ -36,7 +38,7 @@ from sitegen.site import data_files, make_pages
 from sitegen.site.pages import Page, navigation
 from sitegen.site.urls import Urls, asset_route
 from sitegen.timings import Timings
-from sitegen.write.folder import Output
+from sitegen.write.folder import Built, Output
 from sitegen.write.memory import InMemory
 
 OUTPUTS = "outputs"  # the folder of the cache where each output folder's record is kept
@@ -86,29 +88,43 @@ class BuildResult:
 def build(project: Project, options: Options, memo: Memo, save: bool = True) -> BuildResult:
     """Build the whole site into `options.out`; on any error, the published site stays as it was.
 
-    The memo is saved at the end, unless `save` is False: `sitegen serve` saves it once the
-    browsers have been told of the build.
+    An output folder built from exactly these inputs, and untouched since, is left as it is:
+    its record gives the summary, warnings included. The memo is saved at the end, unless
+    `save` is False: `sitegen serve` saves it once the browsers have been told of the build.
     """
     started, timings = time.perf_counter(), Timings()
     check_outputs(project, options)
     memo.start_build()
     state = project.cache / OUTPUTS
     output = options.out if isinstance(options.out, InMemory) else Output(options.out, state, options.force)
-    # A folder is locked for the whole build (one build at a time); the pool's processes start
-    # when Markdown is first converted, and stop with the build, whatever happens.
-    with output, worker_pool(options.workers or worker_count()) as pool:
-        with timings.phase("read"):
-            site, warnings = read_site(Files(project, memo), options.base_url)
-            if options.strict and warnings:
-                raise SitegenError(warnings)
-            templates = memo.share(read_templates(project.templates))
-            assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
-        with timings.phase("learn"):
-            site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
-        with timings.phase("pages"):
-            pages, files = site_files(site, templates, assets, memo, pool)
-        with timings.phase("write"):
-            report = output.publish(timings.each("render", files))
+    with output:  # a folder is locked for the whole build: one build at a time
+        inputs = None
+        if isinstance(output, Output) and options.markdown is None:
+            with timings.phase("inputs"):
+                inputs = inputs_hash(project, options, memo)
+                found = output.unchanged(inputs) if inputs is not None and memo.read_disk else None
+            if found is not None:
+                return unchanged_result(*found, options, started, timings)
+        # The pool's processes start now, while this process is small, and stop with the build.
+        with worker_pool(options.workers or worker_count()) as pool:
+            with timings.phase("read"):
+                site, warnings = read_site(Files(project, memo), options.base_url)
+                if options.strict and warnings:
+                    raise SitegenError(warnings)
+                templates = memo.share(read_templates(project.templates))
+                assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
+            with timings.phase("learn"):
+                site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
+            with timings.phase("pages"):
+                pages, files = site_files(site, templates, assets, memo, pool)
+            counts = {"pages": len(pages), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
+                      "tags": len(site.curation.tags), "warnings": [problem_json(p) for p in warnings]}
+            with timings.phase("write"):
+                if isinstance(output, Output):
+                    built = Built(inputs, counts) if inputs is not None else None
+                    report = output.publish(timings.each("render", files), built)
+                else:
+                    report = output.publish(timings.each("render", files))
         if options.markdown is not None:
             with Output(options.markdown, state, options.force, "--markdown") as documents:
                 documents.publish(markdown_files(pages).items())
@@ -120,6 +136,45 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
         removed=len(report.removed), seconds=time.perf_counter() - started, warnings=tuple(warnings),
         timings=timings.as_tuple(), changed=tuple(sorted(report.written + report.removed)),
     )
+
+
+def inputs_hash(project: Project, options: Options, memo: Memo) -> str | None:
+    """Return a hash of everything a build reads (every file of the content and templates
+    folders, lunr.js, the base URL, sitegen's code and libraries), or None when a symbolic
+    link among them makes that unsure: a build then reads and compares everything."""
+    found: list[tuple[str, str, bytes]] = []
+    try:
+        for name, top in (("content", project.content), ("templates", project.templates)):
+            for parent, folders, names in os.walk(top):
+                folders.sort()
+                for entry in sorted(folders + names):
+                    path = Path(parent, entry)
+                    if path.is_symlink():
+                        return None
+                    if entry in names:
+                        found.append((name, path.relative_to(top).as_posix(), hashlib.sha256(path.read_bytes()).digest()))
+        lunr = read_lunr_script(project.templates)
+    except (OSError, SitegenError):
+        return None  # the build says what is wrong
+    # Messages name files as seen from the working folder: a summary is given again from there only.
+    return memo.key("sitegen.pipeline.build", (found, lunr, options.base_url, os.getcwd()))
+
+
+def unchanged_result(built: Built, files: int, options: Options, started: float, timings: Timings) -> BuildResult:
+    """Return the result of a build whose output folder already holds what it would write."""
+    summary = built.summary
+    warnings = tuple(Problem(**(problem | {"severity": Severity(problem["severity"])})) for problem in summary["warnings"])
+    if options.strict and warnings:
+        raise SitegenError(list(warnings))
+    return BuildResult(
+        pages=summary["pages"], files=files, papers=summary["papers"], themes=summary["themes"],
+        tags=summary["tags"], written=0, removed=0, seconds=time.perf_counter() - started, warnings=warnings,
+        timings=timings.as_tuple())
+
+
+def problem_json(problem: Problem) -> dict[str, object]:
+    return {"path": problem.path, "line": problem.line, "column": problem.column, "message": problem.message,
+            "hint": problem.hint, "severity": problem.severity.value}
 
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,

@@ -113,6 +113,25 @@ def test_a_rebuild_with_nothing_changed_rewrites_no_file_and_computes_nothing(pr
     assert ", 0 written)" in out and " 0 computed." in out
 
 
+def test_a_build_of_the_inputs_its_folder_was_built_from_reads_nothing_and_says_the_same(project, capsys):
+    build(project, "site")
+    said = capsys.readouterr().out
+    build(project, "site", "--verbose")
+    out = capsys.readouterr().out
+    assert "Memo: 0 steps reused, 0 computed." in out, "not a listing parsed, not a page looked up"
+    assert out.split(" in ")[0] == said.split(" in ")[0].replace("all written", "0 written")
+
+
+def test_an_input_outside_the_files_a_build_reads_makes_it_read_them_again(project, capsys):
+    build(project, "site")
+    build(project, "site", "--base-url", "https://reader.example/list/")
+    assert "https://reader.example/list/papers/" in (project / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    (project / "content" / "notes.txt").write_text("A curator's scratch file.\n", encoding="utf-8")
+    capsys.readouterr()
+    build(project, "site", "--base-url", "https://reader.example/list/", "--verbose")
+    assert "Memo: 0 steps reused" not in capsys.readouterr().out, "any new file is an input"
+
+
 def test_a_rebuild_rewrites_only_the_pages_that_changed_and_removes_pages_no_longer_built(project, capsys):
     build(project, "site")
     (project / "content" / "pages" / "faq.md").write_text("# FAQ\n\nAsk.\n", encoding="utf-8")
@@ -269,6 +288,9 @@ def test_the_warnings_are_repeated_when_nothing_changed(project, capsys):
     first = capsys.readouterr().err
     build(project, "site")
     assert "lonely" in first and capsys.readouterr().err == first
+    args = ["build", "--content", str(project / "content"), "--templates", str(project / "templates")]
+    assert main([*args, "--out", str(project / "site"), "--strict"]) == 1, "--strict fails on them, built or not"
+    assert "lonely" in capsys.readouterr().err
 
 
 def test_the_records_of_output_folders_that_are_gone_are_forgotten(project):

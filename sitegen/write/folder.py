@@ -31,7 +31,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Self
+from typing import Any, Self
 
 from sitegen.errors import Problem, SitegenError, os_problem
 from sitegen.project import display
@@ -65,6 +65,15 @@ class WriteReport:
         return bool(self.written or self.removed)
 
 
+@dataclass(frozen=True)
+class Built:
+    """What a build publishes with its files: a hash of every input it read, and its summary
+    (counts and warnings, as JSON), to be given again by a build of the same inputs."""
+
+    inputs: str
+    summary: dict[str, Any]
+
+
 @dataclass
 class _Record:
     """The output folder's files and the back folder's, as sitegen last left them."""
@@ -73,13 +82,15 @@ class _Record:
     files: dict[str, Stamp] = field(default_factory=dict)
     back: dict[str, Stamp] = field(default_factory=dict)
     back_clean: bool = True  # False while the back folder is being changed
+    built: Built | None = None  # what the output folder's files were built from
 
     def as_json(self) -> dict[str, object]:
         def stamps(found: dict[str, Stamp]) -> dict[str, list[object]]:
             return {path: [s.size, s.mtime, s.digest] for path, s in sorted(found.items())}
 
+        built = None if self.built is None else {"inputs": self.built.inputs, "summary": self.built.summary}
         return {"format": RECORD_FORMAT, "out": self.out, "files": stamps(self.files), "back": stamps(self.back),
-                "back_clean": self.back_clean}
+                "back_clean": self.back_clean, "built": built}
 
     @classmethod
     def from_json(cls, value: object, out: str) -> _Record:
@@ -92,9 +103,13 @@ class _Record:
             return {str(path): Stamp(int(s[0]), int(s[1]), str(s[2])) for path, s in found.items()}
 
         try:
-            return cls(out, stamps(value["files"]), stamps(value["back"]), bool(value["back_clean"]))
+            record = cls(out, stamps(value["files"]), stamps(value["back"]), bool(value["back_clean"]))
         except (KeyError, ValueError, TypeError, IndexError):
             return cls(out, back_clean=False)
+        built = value.get("built")
+        if isinstance(built, dict) and isinstance(built.get("inputs"), str) and isinstance(built.get("summary"), dict):
+            record.built = Built(built["inputs"], built["summary"])
+        return record
 
 
 def output_key(folder: Path) -> str:
@@ -145,35 +160,53 @@ class Output:
             os.close(self._lock)  # closing the descriptor releases the lock
             self._lock = None
 
-    def publish(self, files: Iterable[tuple[str, bytes]]) -> WriteReport:
+    def publish(self, files: Iterable[tuple[str, bytes]], built: Built | None = None) -> WriteReport:
         """Make `files` (site path, bytes) the whole content of the folder; report what changed.
 
         `files` may be made as they are taken; a path given twice keeps its last bytes. If no
-        file changed and none is to be removed, nothing on disk is touched.
+        file changed and none is to be removed, no file on disk is touched. `built` is kept
+        in the record, for `unchanged`.
         """
         if self._lock is None:
             raise RuntimeError("publish() outside `with Output(...)`")
         try:
-            return self._publish(files)
+            return self._publish(files, built)
         except OSError as error:
             raise SitegenError(os_problem(error, self.folder, "cannot write the site into this folder")) from None
 
+    def unchanged(self, inputs: str) -> tuple[Built, int] | None:
+        """Return what the folder was built from and how many files it holds, if it was built
+        from `inputs` and every file is still as the build left it (none changed, removed or
+        added since); else None."""
+        if self._lock is None:
+            raise RuntimeError("unchanged() outside `with Output(...)`")
+        record = self._load_record()
+        if record.built is None or record.built.inputs != inputs:
+            return None
+        try:
+            on_disk = _walk(self.folder)
+        except OSError:
+            return None
+        expected = {path: _on_disk(stamp) for path, stamp in record.files.items()}
+        return (record.built, len(expected)) if on_disk == expected and self.folder.is_dir() else None
+
     # -- the steps -------------------------------------------------------------------------
 
-    def _publish(self, files: Iterable[tuple[str, bytes]]) -> WriteReport:
+    def _publish(self, files: Iterable[tuple[str, bytes]], built: Built | None) -> WriteReport:
         record = self._load_record()
         out_now = _walk(self.folder)
         published = {path: stamp for path, stamp in record.files.items() if out_now.get(path) == _on_disk(stamp)}
         back = _Back(self._back_folder(), record, self._save_record)
         try:
-            return self._assemble(files, out_now, record, published, back)
+            return self._assemble(files, out_now, record, published, back, built)
         except BaseException:
             if back.opened:  # what the back folder holds is known: the next build trusts it
-                self._save_record(_Record(record.out, files=record.files, back=back.known, back_clean=True))
+                self._save_record(_Record(record.out, files=record.files, back=back.known, back_clean=True,
+                                          built=record.built))
             raise
 
     def _assemble(self, files: Iterable[tuple[str, bytes]], out_now: dict[str, tuple[int, int]], record: _Record,
-                  published: dict[str, Stamp], back: _Back) -> WriteReport:
+                  published: dict[str, Stamp], back: _Back, built: Built | None) -> WriteReport:
         new: dict[str, Stamp] = {}
         written: set[str] = set()
         for path, data in files:
@@ -194,6 +227,9 @@ class Output:
             written.add(path)
         removed = tuple(sorted(path for path in out_now if path not in new))
         if self.folder.is_dir() and not written and not removed:
+            if built != record.built:  # the same files, from other inputs
+                self._save_record(_Record(record.out, files=new, back=record.back, back_clean=record.back_clean,
+                                          built=built))
             return WriteReport(written=(), kept=len(new), removed=())
         self._fail_if_foreign(out_now, record, new)
         if not back.opened:
@@ -203,10 +239,10 @@ class Output:
         back.finish(new)
         if self.folder.exists():
             _exchange(back.folder, self.folder)
-            self._save_record(_Record(str(self.folder), files=new, back=published, back_clean=True))
+            self._save_record(_Record(str(self.folder), files=new, back=published, back_clean=True, built=built))
         else:
             os.rename(back.folder, self.folder)
-            self._save_record(_Record(str(self.folder), files=new, back={}, back_clean=True))
+            self._save_record(_Record(str(self.folder), files=new, back={}, back_clean=True, built=built))
         self._forget_gone_outputs()
         return WriteReport(written=tuple(sorted(written)), kept=len(new) - len(written), removed=removed)
 
