@@ -6,6 +6,7 @@ import errno
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 
 class Severity(str, Enum):
@@ -45,6 +46,15 @@ class Problem:
             props.append(f"line={self.line}")
             props.append(f"col={max(self.column, 1)}")
         return f"::{kind} {','.join(props)}::{_escape_data(message)}"
+
+    def as_json(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message,
+                "hint": self.hint, "severity": self.severity.value}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Problem:
+        return cls(str(value["path"]), int(value["line"]), int(value["column"]), str(value["message"]),
+                   str(value["hint"]), Severity(value["severity"]))
 
 
 def _escape_data(text: str) -> str:

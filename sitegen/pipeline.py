@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from sitegen.errors import Problem, Severity, SitegenError
+from sitegen.errors import Problem, SitegenError
 from sitegen.learn import learn
 from sitegen.memo import Memo
 from sitegen.model import Site
@@ -118,7 +118,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
             with timings.phase("pages"):
                 pages, files = site_files(site, templates, assets, memo, pool)
             counts = {"pages": len(pages), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
-                      "tags": len(site.curation.tags), "warnings": [problem_json(p) for p in warnings]}
+                      "tags": len(site.curation.tags), "warnings": [problem.as_json() for problem in warnings]}
             with timings.phase("write"):
                 if isinstance(output, Output):
                     built = Built(inputs, counts) if inputs is not None else None
@@ -140,19 +140,20 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
 
 def inputs_hash(project: Project, options: Options, memo: Memo) -> str | None:
     """Return a hash of everything a build reads (every file of the content and templates
-    folders, lunr.js, the base URL, sitegen's code and libraries), or None when a symbolic
-    link among them makes that unsure: a build then reads and compares everything."""
+    folders, lunr.js, the base URL, the working folder, sitegen's code and libraries), or
+    None when a symbolic link among them makes that unsure: a build then reads everything."""
     found: list[tuple[str, str, bytes]] = []
     try:
         for name, top in (("content", project.content), ("templates", project.templates)):
             for parent, folders, names in os.walk(top):
                 folders.sort()
-                for entry in sorted(folders + names):
+                if any(Path(parent, folder).is_symlink() for folder in folders):
+                    return None
+                for entry in sorted(names):
                     path = Path(parent, entry)
                     if path.is_symlink():
                         return None
-                    if entry in names:
-                        found.append((name, path.relative_to(top).as_posix(), hashlib.sha256(path.read_bytes()).digest()))
+                    found.append((name, path.relative_to(top).as_posix(), hashlib.sha256(path.read_bytes()).digest()))
         lunr = read_lunr_script(project.templates)
     except (OSError, SitegenError):
         return None  # the build says what is wrong
@@ -163,18 +164,13 @@ def inputs_hash(project: Project, options: Options, memo: Memo) -> str | None:
 def unchanged_result(built: Built, files: int, options: Options, started: float, timings: Timings) -> BuildResult:
     """Return the result of a build whose output folder already holds what it would write."""
     summary = built.summary
-    warnings = tuple(Problem(**(problem | {"severity": Severity(problem["severity"])})) for problem in summary["warnings"])
+    warnings = tuple(Problem.from_json(problem) for problem in summary["warnings"])
     if options.strict and warnings:
         raise SitegenError(list(warnings))
     return BuildResult(
         pages=summary["pages"], files=files, papers=summary["papers"], themes=summary["themes"],
         tags=summary["tags"], written=0, removed=0, seconds=time.perf_counter() - started, warnings=warnings,
         timings=timings.as_tuple())
-
-
-def problem_json(problem: Problem) -> dict[str, object]:
-    return {"path": problem.path, "line": problem.line, "column": problem.column, "message": problem.message,
-            "hint": problem.hint, "severity": problem.severity.value}
 
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,

@@ -132,6 +132,20 @@ def test_an_input_outside_the_files_a_build_reads_makes_it_read_them_again(proje
     assert "Memo: 0 steps reused" not in capsys.readouterr().out, "any new file is an input"
 
 
+def test_the_inputs_hash_changes_with_any_file_of_the_content_or_templates_and_is_unsure_of_a_link(project):
+    from sitegen.pipeline import inputs_hash
+
+    sitegen_project, options, memo = Project(project / "content", project / "templates"), Options(out=project / "site"), Memo(None)
+    first = inputs_hash(sitegen_project, options, memo)
+    assert first is not None and inputs_hash(sitegen_project, options, memo) == first
+    (project / "templates" / "assets" / "extra.css").write_text("p {}\n", encoding="utf-8")
+    second = inputs_hash(sitegen_project, options, memo)
+    assert second != first
+    assert inputs_hash(sitegen_project, Options(out=project / "site", base_url="https://x.example/"), memo) != second
+    (project / "content" / "linked.md").symlink_to(project / "content" / "site.yaml")
+    assert inputs_hash(sitegen_project, options, memo) is None
+
+
 def test_a_rebuild_rewrites_only_the_pages_that_changed_and_removes_pages_no_longer_built(project, capsys):
     build(project, "site")
     (project / "content" / "pages" / "faq.md").write_text("# FAQ\n\nAsk.\n", encoding="utf-8")
