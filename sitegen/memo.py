@@ -360,11 +360,38 @@ class _Known:
 
 def _pack(value: object) -> bytes | None:
     """Return a value as stored on disk, or None for one that cannot be (it is kept in memory only)."""
+    packer = _Packer()
     try:
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, packer, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
         return None
-    return b"z" + zlib.compress(data, 1) if len(data) >= COMPRESS_FROM else b"p" + data
+    return packer.blob()
+
+
+class _Packer:
+    """The file a value is pickled into: compressed as pickle writes it, once it passes
+    COMPRESS_FROM bytes, so that a large value's pickle is never held whole beside it."""
+
+    def __init__(self) -> None:
+        self._head = bytearray()
+        self._compressor: Any = None
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        if self._compressor is not None:
+            self._parts.append(self._compressor.compress(data))
+        else:
+            self._head += data
+            if len(self._head) >= COMPRESS_FROM:
+                self._compressor = zlib.compressobj(1)
+                self._parts.append(self._compressor.compress(self._head))
+                self._head = bytearray()
+        return len(data)
+
+    def blob(self) -> bytes:
+        if self._compressor is None:
+            return b"p" + bytes(self._head)
+        return b"".join([b"z", *self._parts, self._compressor.flush()])
 
 
 def _unpack(blob: bytes) -> Any:
