@@ -34,5 +34,5 @@ def test_the_build_benchmark_runs_on_a_tiny_corpus(tmp_path):
     assert rows["no change"].endswith("| 0 of " + rows["no change"].split(" of ")[-1])
     assert " 0 of " not in rows["one placement removed"], "the curation edit changed no page"
     assert " 0 of " not in rows["one note edited"], "the note edit changed no page"
-    header = next(line for line in result.stdout.splitlines() if line.startswith("| papers | read |"))
-    assert {"read", "learn", "pages", "render", "write"} <= set(header.split(" | "))
+    header = next(line for line in result.stdout.splitlines() if line.startswith("| papers | inputs | read |"))
+    assert {"inputs", "read", "learn", "pages", "render", "write"} <= set(header.split(" | "))

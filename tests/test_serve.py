@@ -282,7 +282,9 @@ def test_an_edit_to_sitegens_own_code_restarts_the_server_on_the_same_address(tm
                 return False
 
         eventually(shows_new_code, "the new code builds the site")
-        assert sum(1 for line in server.lines if line.startswith(f"Serving {server.url} ")) == 2
+        # Its output is read by a thread, which may not have reached the new server's first line yet.
+        eventually(lambda: sum(1 for line in server.lines if line.startswith(f"Serving {server.url} ")) == 2,
+                   "the new server says it serves on the same address")
     finally:
         process.terminate()
         process.wait(timeout=10)
