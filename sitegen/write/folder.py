@@ -136,6 +136,7 @@ class Output:
         self.option = option
         self.key = output_key(self.folder)
         self._lock: int | None = None
+        self._record: _Record | None = None  # read once while the lock is held: only this build changes it
 
     @property
     def record_path(self) -> Path:
@@ -156,6 +157,7 @@ class Output:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._record = None
         if self._lock is not None:
             os.close(self._lock)  # closing the descriptor releases the lock
             self._lock = None
@@ -276,6 +278,11 @@ class Output:
         return parent / f".{self.folder.name}.sitegen-back"
 
     def _load_record(self) -> _Record:
+        if self._record is None:
+            self._record = self._read_record()
+        return self._record
+
+    def _read_record(self) -> _Record:
         try:
             value = json.loads(self.record_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -288,6 +295,7 @@ class Output:
         temporary = self.record_path.with_name(self.record_path.name + ".tmp")
         temporary.write_text(json.dumps(record.as_json(), separators=(",", ":")), encoding="utf-8")
         os.replace(temporary, self.record_path)
+        self._record = record
 
     def _clean_leftovers(self) -> None:
         """Remove what a killed build left: a half-written record, an older sitegen's staging."""
