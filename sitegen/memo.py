@@ -30,6 +30,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,7 +42,8 @@ SCHEMA = 2
 KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped
 MEMORY_BUILDS = 3  # with `keep`, a value stays in memory while one of this many last builds used it (undo an edit)
 COMPRESS_FROM = 2048  # bytes of pickle from which a value is stored compressed
-FLUSH_BYTES = 16 << 20  # new entries held before they are written: a large site's pages are not held whole
+FLUSH_BYTES = 16 << 20
+EACH_BATCH = 500  # keys `Memo.each` looks up in one query (SQLite allows 999 parameters at least)  # new entries held before they are written: a large site's pages are not held whole
 # The libraries whose version can change a byte of what the steps make.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "lunr", "scikit-learn", "scipy", "numpy")
 
@@ -96,13 +98,30 @@ class Memo:
         self._pending_bytes = 0
         self._coming: dict[str, _Coming] = {}  # keys compute_missing is computing -> their results
         self._written: set[str] = set()  # keys written to disk since the last save
+        self._fetched: dict[str, tuple[bytes, str] | None] = {}  # entries `each` read ahead of `_load`
         self._database: sqlite3.Connection | None = None
         self._generation = 0
 
     def __call__(self, step: Callable[..., T], *inputs: object) -> T:
         """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
-        name = f"{step.__module__}.{step.__qualname__}"
-        key = self.key(name, inputs)
+        name = _name(step)
+        return self._get(name, self.key(name, inputs), step, inputs)
+
+    def each(self, step: Callable[..., T], inputs: Iterable[tuple[object, ...]]) -> list[T]:
+        """Return `[memo(step, *args) for args in inputs]`, reading stored values a batch of
+        keys per query: for a step made once per paper, where a query each would be most of it."""
+        name, found = _name(step), []
+        remaining = iter(inputs)
+        while batch := list(islice(remaining, EACH_BATCH)):
+            keys = [self.key(name, args) for args in batch]
+            self._fetch([key for key in keys if key not in self._values])
+            try:
+                found += [self._get(name, key, step, args) for key, args in zip(keys, batch, strict=True)]
+            finally:
+                self._fetched = {}
+        return found
+
+    def _get(self, name: str, key: str, step: Callable[..., T], inputs: tuple[object, ...]) -> T:
         if self._frames:
             self._frames[-1].add(key)
         found = self._find(key)
@@ -129,10 +148,16 @@ class Memo:
                 self._write_pending()
         return self._known(self._remember(key, value), key)
 
-    def peek(self, step: Callable[..., T], *inputs: object) -> T | Missing:
-        """Return what `memo(step, *inputs)` would, if it is known in memory or on disk; else
-        MISSING. Nothing is computed."""
-        return self._find(self.key(f"{step.__module__}.{step.__qualname__}", inputs))  # type: ignore[no-any-return]
+    def peek(self, step: Callable[..., T], inputs: list[tuple[object, ...]]) -> list[T | Missing]:
+        """Return what `memo(step, *args)` would for each of `inputs`, where it is known in memory
+        or on disk; else MISSING. Nothing is computed; what is stored is read in one query."""
+        name = _name(step)
+        keys = [self.key(name, args) for args in inputs]
+        self._fetch([key for key in keys if key not in self._values])
+        try:
+            return [self._find(key) for key in keys]
+        finally:
+            self._fetched = {}
 
     def _find(self, key: str) -> Any:
         self._use(key)
@@ -167,7 +192,7 @@ class Memo:
         `compute_all` returns the results in the order of its inputs, and may return them
         lazily (as `Executor.map` does): each is then taken when it is first asked for.
         """
-        name = f"{step.__module__}.{step.__qualname__}"
+        name = _name(step)
         missing: dict[str, tuple[object, ...]] = {}
         for args in inputs:
             key = self.key(name, args)
@@ -276,14 +301,16 @@ class Memo:
     def _load(self, key: str) -> tuple[Any] | None:
         if not self.read_disk or self.folder is None:
             return None
-        database = self._open()
-        if database is None:
+        if key in self._fetched:
+            row = self._fetched.pop(key)
+        elif (database := self._open()) is None:
             return None
-        try:
-            row = database.execute("SELECT value, children FROM memo WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error:
-            self._close()
-            return None
+        else:
+            try:
+                row = database.execute("SELECT value, children FROM memo WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                self._close()
+                return None
         if row is None:
             return None
         if row[1]:
@@ -292,6 +319,19 @@ class Memo:
             return (_unpack(row[0]),)
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, computed again and replaced
             return None
+
+    def _fetch(self, keys: list[str]) -> None:
+        """Read the stored entries of `keys` in one query, for `_load` to take (None: not stored)."""
+        if not keys or not self.read_disk or self.folder is None or (database := self._open()) is None:
+            return
+        try:
+            rows = database.execute(f"SELECT key, value, children FROM memo WHERE key IN ({','.join('?' * len(keys))})",
+                                    keys).fetchall()
+        except sqlite3.Error:
+            self._close()
+            return
+        self._fetched = dict.fromkeys(keys)
+        self._fetched.update((key, (value, children)) for key, value, children in rows)
 
     def _open(self) -> sqlite3.Connection | None:
         if self._database is not None or self.folder is None:
@@ -328,6 +368,10 @@ class Memo:
             with contextlib.suppress(sqlite3.Error):
                 self._database.close()
             self._database = None
+
+
+def _name(step: Callable[..., Any]) -> str:
+    return f"{step.__module__}.{step.__qualname__}"
 
 
 class _Coming:

@@ -232,11 +232,23 @@ def double(value: int) -> int:
 
 def test_peeking_at_the_memo_computes_nothing_and_finds_what_memory_or_disk_holds(tmp_path):
     memo = Memo(tmp_path, keep=True)
-    assert memo.peek(double, 21) is MISSING and memo.misses == 0 and not memo.computed
-    assert memo(double, 21) == 42 and memo.peek(double, 21) == 42
+    assert memo.peek(double, [(21,)]) == [MISSING] and memo.misses == 0 and not memo.computed
+    assert memo(double, 21) == 42 and memo.peek(double, [(21,)]) == [42]
     memo.save()
     again = Memo(tmp_path, keep=False)  # a new process
-    assert again.peek(double, 21) == 42 and again.peek(double, 22) is MISSING and not again.computed
+    assert again.peek(double, [(21,), (22,), (21,)]) == [42, MISSING, 42] and not again.computed
+
+
+def test_a_step_made_for_each_of_many_inputs_is_computed_once_per_new_input_and_read_back_after(tmp_path, monkeypatch):
+    monkeypatch.setattr("sitegen.memo.EACH_BATCH", 3)  # lookups span several batches
+    memo = Memo(tmp_path, keep=False)
+    assert memo.each(double, [(n,) for n in range(7)]) == [2 * n for n in range(7)]
+    assert memo.computed["tests.test_rebuilds.double"] == 7
+    memo.save()
+    again = Memo(tmp_path, keep=False)  # a new process: the stored ones are read, the new one made
+    assert again.each(double, [(n,) for n in (6, 2, 9, 2)]) == [12, 4, 18, 4]
+    assert again.computed["tests.test_rebuilds.double"] == 1 and again.hits == 3
+    assert again.each(double, []) == []
 
 
 def made_of_double(value: int, memo: Memo) -> int:

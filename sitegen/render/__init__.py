@@ -33,7 +33,7 @@ def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, me
     """
     remaining, ahead = iter(pages), deque[tuple[list[Page], list[bytes | Missing]]]()
     while batch := list(islice(remaining, BATCH)):
-        known = [memo.peek(laid_out, templates, layout, page, memo) for page in batch]
+        known = memo.peek(laid_out, [(templates, layout, page, memo) for page in batch])
         new = [page for page, found in zip(batch, known, strict=True) if found is MISSING]
         if pool is not None and new:
             memo.compute_missing(to_html, [(part,) for page in new for part in page.parts],
