@@ -178,15 +178,15 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
     """Return every page, and the site's files (path, bytes), rendered a batch at a time as they are taken."""
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
-    pages, data = memo(site_pages, site, with_map, memo)
+    pages, data = site_pages(site, with_map, memo)
     layout = Layout(site.config, navigation(with_map), urls)
     return pages, chain(render_pages(pages, templates, layout, memo, pool), data.items(), assets.items())
 
 
 def site_pages(site: Site, with_map: bool, memo: Memo) -> tuple[tuple[Page, ...], dict[str, bytes]]:
-    """Return every page and every data file of the site: the pages stage, as one memoized step."""
+    """Return every page and every data file of the site: the pages stage."""
     urls = Urls.from_base_url(site.config.base_url)
-    pages = make_pages(site, urls.link, urls.absolute, with_map)
+    pages = make_pages(site, urls, with_map, memo)
     return pages, data_files(site, [page.route for page in pages if page.route != "404.html"], urls, memo)
 
 

@@ -16,7 +16,8 @@ from pathlib import PurePosixPath
 from typing import TypeVar
 from urllib.parse import quote_plus
 
-from sitegen.model import Paper, Site, Theme
+from sitegen.memo import Memo
+from sitegen.model import Paper, PaperNotes, Site, Tag, Theme
 from sitegen.site.citations import (
     FOLD_AUTHORS,
     bibtex_entry,
@@ -28,7 +29,7 @@ from sitegen.site.citations import (
 )
 from sitegen.site.markup import html_text, md_link, md_text
 from sitegen.site.paper_map import MAP_ROUTE, PaperMap, paper_maps
-from sitegen.site.urls import bibtex_route, paper_route, tag_route, theme_route
+from sitegen.site.urls import Urls, bibtex_route, paper_route, tag_route, theme_route
 
 Link = Callable[[str], str]
 T = TypeVar("T")
@@ -387,17 +388,25 @@ def navigation(with_map: bool) -> tuple[tuple[str, str, str], ...]:
     return tuple(item for item in NAV if item[1] != MAP_ROUTE or with_map)
 
 
-def make_pages(site: Site, link: Link, absolute: Link, with_map: bool = False) -> tuple[Page, ...]:
+def make_pages(site: Site, urls: Urls, with_map: bool = False, memo: Memo | None = None) -> tuple[Page, ...]:
     """Return every HTML page of the site, in route order, each made once with all it shows.
 
     `with_map` adds the map page, when the templates have one and learning placed the papers.
+    Through `memo`, each page of a paper, a theme or a tag is a step of its own, keyed on what
+    it shows (a view gathered from the site): an edit to one note makes again the pages that
+    show it, not the others.
     """
+    link = urls.link
     structure = Structure.of(site)
+    steps: list[tuple[Callable[..., Page], list[tuple[object, Urls]]]] = [
+        (theme_page, [(view, urls) for theme in structure.themes for view in theme_views(site, structure, theme)]),
+        (paper_page, [(paper_view(site, structure, paper), urls) for paper in site.catalog.papers]),
+        (tag_page, [(view, urls) for tag in site.curation.tags for view in tag_views(site, structure, tag)]),
+    ]
     pages = [home_page(site, structure, link)]
-    pages += [page for theme in structure.themes for page in theme_pages(site, structure, theme, link)]
-    pages += [paper_page(site, structure, paper, link, absolute) for paper in site.catalog.papers]
+    for step, views in steps:
+        pages += memo.each(step, views) if memo is not None else [step(*view) for view in views]
     pages.append(tags_page(site, structure, link))
-    pages += [page for tag in site.curation.tags for page in tag_pages(site, structure, tag.slug, tag.description, link)]
     pages += all_papers_pages(site, structure)
     pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
     pages.append(search_page(site))
@@ -487,9 +496,8 @@ def joined(blocks: Sequence[list[str]]) -> tuple[str, ...]:
     return tuple("\n".join(line for block in group for line in block) for group in groups)
 
 
-def paper_entry(paper: Paper, site: Site, link: Link, heading: str, abstract: bool = True) -> list[str]:
+def paper_entry(paper: Paper, notes: PaperNotes, link: Link, heading: str, abstract: bool = True) -> list[str]:
     """Return the Markdown of one paper in a list: title, metadata, tags, code, note, abstract."""
-    notes = site.curation.notes_of(paper.id)
     facts = [metadata_line(paper)] if metadata_line(paper) else []
     if notes.tags:
         facts.append("tags: " + ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags))
@@ -511,38 +519,60 @@ def paper_entry(paper: Paper, site: Site, link: Link, heading: str, abstract: bo
     return lines
 
 
-def theme_pages(site: Site, structure: Structure, theme: Theme, link: Link) -> list[Page]:
-    """Return a theme's pages: its papers in reading order, "start here" ones first, THEME_PAGE_SIZE a page."""
+@dataclass(frozen=True)
+class ThemePageView:
+    """What one page of a theme's list shows of the site: the step that makes it is keyed on this."""
+
+    theme: Theme
+    count: int  # papers in the whole theme
+    any_start: bool  # whether the theme has "start here" papers
+    start: tuple[tuple[Paper, PaperNotes], ...]  # this page's "start here" papers, with their notes
+    more: tuple[tuple[Paper, PaperNotes], ...]  # and the others
+    pager: Pager | None
+    extras: ThemeExtras | None  # on its first page
+    edit_url: str
+
+
+def theme_views(site: Site, structure: Structure, theme: Theme) -> list[ThemePageView]:
+    """Return what each page of a theme shows: its papers in reading order, "start here" ones
+    first, THEME_PAGE_SIZE a page."""
     entries = structure.theme_papers[theme.slug]
-    count = len(entries)
+    ordered = [entry for entry in entries if entry[1]] + [entry for entry in entries if not entry[1]]
+    notes = site.curation.notes_of
+    views = []
+    for shown, pager in paginate(ordered, THEME_PAGE_SIZE, theme_route(theme.slug)):
+        views.append(ThemePageView(
+            theme=theme, count=len(entries), any_start=any(start_here for _, start_here in entries),
+            start=tuple((paper, notes(paper.id)) for paper, start_here in shown if start_here),
+            more=tuple((paper, notes(paper.id)) for paper, start_here in shown if not start_here),
+            pager=pager, extras=theme_extras(site, structure, theme) if pager is None or pager.number == 1 else None,
+            edit_url=edit_url(site, f"curation/{theme.slug}.yaml")))
+    return views
+
+
+def theme_page(view: ThemePageView, urls: Urls) -> Page:
+    """Return one page of a theme's list."""
+    theme, pager, count, link = view.theme, view.pager, view.count, urls.link
     feed = theme_route(theme.slug) + "feed.xml"
     follow = f"Follow the theme with its {md_link('Atom feed', link(feed))}."
-    any_start = any(start_here for _, start_here in entries)
-    ordered = [entry for entry in entries if entry[1]] + [entry for entry in entries if not entry[1]]
-    pages = []
-    for shown, pager in paginate(ordered, THEME_PAGE_SIZE, theme_route(theme.slug)):
-        first = pager is None or pager.number == 1
-        lines = [f"# {md_text(theme.title)}", ""]
-        if pager is None or pager.number == 1:
-            lines += [theme.description.strip(), "",
-                      f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
-        else:
-            lines += [f"{position(pager, THEME_PAGE_SIZE, len(shown))} of the theme's {count}, in reading order. {follow}", ""]
-        blocks = [lines]
-        start = [paper for paper, start_here in shown if start_here]
-        more = [paper for paper, start_here in shown if not start_here]
-        if start:
-            blocks += [["## Start here", ""], *(paper_entry(paper, site, link, "###") for paper in start)]
-        if more:
-            blocks += [["## Then read" if any_start else "## Papers", ""],
-                      *(paper_entry(paper, site, link, "###") for paper in more)]
-        pages.append(Page(
-            route=pager.route if pager else theme_route(theme.slug), template="theme.html",
-            title=page_title(theme.title, pager), section="themes",
-            description=first_paragraph(theme.description)[:300], parts=joined(blocks), feed=feed,
-            edit_url=edit_url(site, f"curation/{theme.slug}.yaml"),
-            theme=theme_extras(site, structure, theme) if first else None, pager=pager))
-    return pages
+    lines = [f"# {md_text(theme.title)}", ""]
+    if pager is None or pager.number == 1:
+        lines += [theme.description.strip(), "",
+                  f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
+    else:
+        shown = len(view.start) + len(view.more)
+        lines += [f"{position(pager, THEME_PAGE_SIZE, shown)} of the theme's {count}, in reading order. {follow}", ""]
+    blocks = [lines]
+    if view.start:
+        blocks += [["## Start here", ""], *(paper_entry(paper, notes, link, "###") for paper, notes in view.start)]
+    if view.more:
+        blocks += [["## Then read" if view.any_start else "## Papers", ""],
+                   *(paper_entry(paper, notes, link, "###") for paper, notes in view.more)]
+    return Page(
+        route=pager.route if pager else theme_route(theme.slug), template="theme.html",
+        title=page_title(theme.title, pager), section="themes",
+        description=first_paragraph(theme.description)[:300], parts=joined(blocks), feed=feed,
+        edit_url=view.edit_url, theme=view.extras, pager=pager)
 
 
 def theme_extras(site: Site, structure: Structure, theme: Theme) -> ThemeExtras | None:
@@ -631,9 +661,44 @@ def neighbours(structure: Structure, paper: Paper) -> tuple[Neighbours, ...]:
     return tuple(found)
 
 
-def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absolute: Link) -> Page:
-    notes = site.curation.notes_of(paper.id)
-    theme_slugs = site.curation.themes_of(paper.id)
+@dataclass(frozen=True)
+class PaperView:
+    """All a paper page shows of the site beyond the paper: its page is made from this and
+    the addresses alone, so the page's step is keyed on what the page shows, not on the site."""
+
+    paper: Paper
+    notes: PaperNotes
+    themes: tuple[tuple[NavLink, bool], ...]  # the themes that hold it, and whether it starts each
+    neighbours: tuple[Neighbours, ...]
+    bibtex_key: str
+    related: tuple[NavLink, ...]
+    suggested: tuple[Suggested, ...]
+    edit_url: str
+    site_title: str
+
+
+def paper_view(site: Site, structure: Structure, paper: Paper) -> PaperView:
+    """Gather what the page of `paper` shows from the site."""
+    themes = []
+    for slug in site.curation.themes_of(paper.id):
+        theme = structure.theme(slug)
+        if theme is not None:
+            index = structure.positions[slug].get(paper.id)
+            starts = index is not None and structure.theme_papers[slug][index][1]
+            themes.append((NavLink(theme.title, theme_route(slug)), starts))
+    curated_in = site.curation.themes_of(paper.id)[:1]
+    return PaperView(
+        paper=paper, notes=site.curation.notes_of(paper.id), themes=tuple(themes),
+        neighbours=neighbours(structure, paper), bibtex_key=structure.keys[paper.id],
+        related=related_links(site, structure, paper.id), suggested=suggested_themes(site, structure, paper.id),
+        # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
+        edit_url=edit_url(site, f"curation/{curated_in[0]}.yaml") if curated_in else folder_url(site, "curation"),
+        site_title=site.config.title)
+
+
+def paper_page(view: PaperView, urls: Urls) -> Page:
+    """Return a paper's page: what the listings, its record and the curators say of it."""
+    paper, notes = view.paper, view.notes
     arxiv = None if notes.not_on_arxiv else notes.arxiv
     lines = [f"# {md_text(paper.title)}", "", *authors_markdown(paper)]
     if metadata_line(paper, authors=not paper.author_names):
@@ -645,32 +710,27 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
     lines += ["## Abstract", "", f"<p>{html_text(paper.abstract)}</p>", ""]
     if notes.note:
         lines += ["## Curator's note", "", notes.note.strip(), ""]
-    if theme_slugs:
+    if view.themes:
         lines += ["## Themes", ""]
-        for slug in theme_slugs:
-            theme = structure.theme(slug)
-            if theme is not None:
-                position = structure.positions[slug].get(paper.id)
-                starts = position is not None and structure.theme_papers[slug][position][1]
-                lines.append(f"- {md_link(theme.title, link(theme_route(slug)))}" + (" (start here)" if starts else ""))
+        lines += [f"- {md_link(theme.title, urls.link(theme.route))}" + (" (start here)" if starts else "")
+                  for theme, starts in view.themes]
         lines.append("")
     if notes.tags:
-        lines += ["## Tags", "", ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags), ""]
+        lines += ["## Tags", "", ", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags), ""]
     if more_links(paper, arxiv):
         lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in more_links(paper, arxiv)), ""]
-    url = absolute(paper_route(paper.id))
+    url = urls.absolute(paper_route(paper.id))
     extras = PaperExtras(
         id=paper.id,
-        neighbours=neighbours(structure, paper),
+        neighbours=view.neighbours,
         citation=citation(paper, arxiv, url),
-        bibtex=bibtex_entry(paper, structure.keys[paper.id], url),
+        bibtex=bibtex_entry(paper, view.bibtex_key, url),
         bibtex_route=bibtex_route(paper.id),
-        json_ld=json_ld(paper, url, site.config.title, absolute(""), notes.tags),
+        json_ld=json_ld(paper, url, view.site_title, urls.absolute(""), notes.tags),
         meta=tuple(highwire(paper)),
-        related=related_links(site, structure, paper.id),
-        suggested_themes=suggested_themes(site, structure, paper.id),
+        related=view.related,
+        suggested_themes=view.suggested,
     )
-    curated_in = theme_slugs[0] if theme_slugs else None
     return Page(
         route=paper_route(paper.id),
         template="paper.html",
@@ -678,9 +738,7 @@ def paper_page(site: Site, structure: Structure, paper: Paper, link: Link, absol
         section="papers",
         description=split_excerpt(paper.abstract, 150)[0],
         parts=("\n".join(lines),),
-        # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
-        edit_url=edit_url(site, f"curation/{curated_in}.yaml") if curated_in
-        else folder_url(site, "curation"),
+        edit_url=view.edit_url,
         paper=extras,
     )
 
@@ -696,25 +754,39 @@ def tags_page(site: Site, structure: Structure, link: Link) -> Page:
                 parts=("\n".join(lines),))
 
 
-def tag_pages(site: Site, structure: Structure, slug: str, description: str, link: Link) -> list[Page]:
-    """Return a tag's pages, TAG_PAGE_SIZE papers a page."""
-    papers = structure.tag_papers.get(slug, ())
-    count = len(papers)
+@dataclass(frozen=True)
+class TagPageView:
+    """What one page of a tag's list shows of the site: the step that makes it is keyed on this."""
+
+    tag: Tag
+    count: int  # papers with the tag
+    shown: tuple[tuple[Paper, PaperNotes], ...]  # this page's papers, with their notes
+    pager: Pager | None
+
+
+def tag_views(site: Site, structure: Structure, tag: Tag) -> list[TagPageView]:
+    """Return what each page of a tag shows: its papers by title, TAG_PAGE_SIZE a page."""
+    papers = structure.tag_papers.get(tag.slug, ())
+    notes = site.curation.notes_of
+    return [TagPageView(tag, len(papers), tuple((paper, notes(paper.id)) for paper in shown), pager)
+            for shown, pager in paginate(papers, TAG_PAGE_SIZE, tag_route(tag.slug))]
+
+
+def tag_page(view: TagPageView, urls: Urls) -> Page:
+    """Return one page of a tag's list."""
+    slug, pager, count, link = view.tag.slug, view.pager, view.count, urls.link
     feed = tag_route(slug) + "feed.xml"
     follow = f"Follow the tag with its {md_link('Atom feed', link(feed))}."
-    pages = []
-    for shown, pager in paginate(papers, TAG_PAGE_SIZE, tag_route(slug)):
-        lines = [f"# Tag: {md_text(slug)}", "", md_text(description), ""]
-        if pager is None or pager.number == 1:
-            lines += [f"{count} paper{'' if count == 1 else 's'}. {follow}", ""]
-        else:
-            lines += [f"{position(pager, TAG_PAGE_SIZE, len(shown))} of the tag's {count}. {follow}", ""]
-        # As on theme pages: first authors, date, tags, the curator's note (not the abstract).
-        blocks = [lines, *(paper_entry(paper, site, link, "##", abstract=False) for paper in shown)]
-        pages.append(Page(route=pager.route if pager else tag_route(slug), template="page.html",
-                          title=page_title(f"Tag: {slug}", pager), section="tags", description=description,
-                          parts=joined(blocks), feed=feed, pager=pager))
-    return pages
+    lines = [f"# Tag: {md_text(slug)}", "", md_text(view.tag.description), ""]
+    if pager is None or pager.number == 1:
+        lines += [f"{count} paper{'' if count == 1 else 's'}. {follow}", ""]
+    else:
+        lines += [f"{position(pager, TAG_PAGE_SIZE, len(view.shown))} of the tag's {count}. {follow}", ""]
+    # As on theme pages: first authors, date, tags, the curator's note (not the abstract).
+    blocks = [lines, *(paper_entry(paper, notes, link, "##", abstract=False) for paper, notes in view.shown)]
+    return Page(route=pager.route if pager else tag_route(slug), template="page.html",
+                title=page_title(f"Tag: {slug}", pager), section="tags", description=view.tag.description,
+                parts=joined(blocks), feed=feed, pager=pager)
 
 
 def all_papers_pages(site: Site, structure: Structure) -> list[Page]:
