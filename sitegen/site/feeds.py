@@ -182,9 +182,9 @@ def robots_txt(absolute: Link) -> bytes:
     return f"User-agent: *\nAllow: /\n\nSitemap: {absolute('sitemap.xml')}\n".encode()
 
 
-def papers_json(site: Site) -> bytes:
+def papers_json(site: Site, memo: Memo | None = None) -> bytes:
     """Return every paper with all its data: the same bytes as `sitegen papers --json`."""
-    return encode_papers(site.catalog.papers, site.curation, site.learning)
+    return encode_papers(site.catalog.papers, site.curation, site.learning, memo)
 
 
 def feed_files(site: Site, page_routes: Iterable[str], absolute: Link, memo: Memo | None = None) -> dict[str, bytes]:
@@ -195,7 +195,7 @@ def feed_files(site: Site, page_routes: Iterable[str], absolute: Link, memo: Mem
         "sitemap.xml": sitemap_xml(page_routes, absolute),
         # GitHub Pages would otherwise run Jekyll over a branch deploy and drop _-prefixed files.
         ".nojekyll": b"",
-        "papers.json": papers_json(site),
+        "papers.json": papers_json(site, memo),
     }
     if urlsplit(absolute("")).path == "/":
         # Crawlers read robots.txt at a host's root only: under a project's path it is never read.

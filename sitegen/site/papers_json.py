@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
 from typing import Any
 
+from sitegen.memo import Memo
 from sitegen.model import Curation, Learning, Paper, PaperNotes
 
 
@@ -50,22 +50,25 @@ def paper_fields(paper: Paper, notes: PaperNotes, curated: tuple[str, ...],
     }
 
 
-@functools.lru_cache(maxsize=200_000)  # under serve, a rebuild dumps only the papers that changed
-def _paper_json(paper: Paper, notes: PaperNotes, themes: tuple[str, ...],
-                suggested: tuple[tuple[str, float], ...], related: tuple[str, ...]) -> bytes:
+def paper_json(paper: Paper, notes: PaperNotes, themes: tuple[str, ...],
+               suggested: tuple[tuple[str, float], ...], related: tuple[str, ...]) -> bytes:
+    """Return one paper's record as it stands in the list: dumped, indented one level in."""
     text = json.dumps(paper_fields(paper, notes, themes, suggested, related), ensure_ascii=False, indent=2)
-    return ("  " + text.replace("\n", "\n  ")).encode("utf-8")  # one level in, as in the list
+    return ("  " + text.replace("\n", "\n  ")).encode("utf-8")
 
 
-def encode_papers(papers: Iterable[Paper], curation: Curation, learning: Learning | None) -> bytes:
+def encode_papers(papers: Iterable[Paper], curation: Curation, learning: Learning | None,
+                  memo: Memo | None = None) -> bytes:
     """Return the papers' records as a JSON list, UTF-8: sorted by id, keys in a fixed order,
     indented by two, exactly as `json.dumps(records, ensure_ascii=False, indent=2)` + newline.
 
     One record is made and dumped at a time: papers.json of 100,000 papers is 200 MB, its
-    records as dicts and the whole text several times that.
+    records as dicts and the whole text several times that. Through `memo`, each record is a
+    step keyed on what it holds: an edit to one note dumps one record again.
     """
     learning = learning or Learning()
-    parts = [_paper_json(paper, curation.notes_of(paper.id), curation.themes_of(paper.id),
-                         learning.themes_suggested_for(paper.id), learning.related_to(paper.id))
-             for paper in sorted(papers, key=lambda paper: paper.id)]
+    inputs = [(paper, curation.notes_of(paper.id), curation.themes_of(paper.id),
+               learning.themes_suggested_for(paper.id), learning.related_to(paper.id))
+              for paper in sorted(papers, key=lambda paper: paper.id)]
+    parts = memo.each(paper_json, inputs) if memo is not None else [paper_json(*args) for args in inputs]
     return b"[\n" + b",\n".join(parts) + b"\n]\n" if parts else b"[]\n"
