@@ -338,6 +338,7 @@ class _Back:
         self.known: dict[str, Stamp] = {}
         self.now: dict[str, tuple[int, int]] = {}
         self.made: set[Path] = set()
+        self.emptied = False  # the folder was opened empty: what it holds is what this build put there
 
     def open(self) -> None:
         """Mark the back folder as changing (a build killed now leaves it untrusted), and read it."""
@@ -345,6 +346,7 @@ class _Back:
         trusted = self.record.back_clean and self.folder.is_dir()
         if not trusted:
             _remove_tree(self.folder)
+            self.emptied = True
         self.record.back_clean = False
         self._save(self.record)
         self.now = _walk(self.folder) if trusted else {}
@@ -390,6 +392,8 @@ class _Back:
         """Make room for `path` in the back folder: its folders made, anything in the way removed."""
         target = self.folder / path
         self._folder(target.parent)
+        if self.emptied and path not in self.known and target not in self.made:
+            return target  # nothing can be there: no system call to make room
         if target.is_dir() and not target.is_symlink():
             _remove_tree(target)
         else:
