@@ -309,7 +309,9 @@ def run_build(args: argparse.Namespace) -> int:
     _say(args)(result.summary(args.out))
     if args.timings or args.verbose:
         print(result.timing_table())
-    if args.verbose:
+    if args.verbose and result.skipped:
+        print("Nothing built: the inputs and the output folder are as the last build left them.")
+    elif args.verbose:
         print(f"Memo: {memo.hits} steps reused, {memo.misses} computed.")
     return EXIT_OK
 

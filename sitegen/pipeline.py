@@ -71,6 +71,7 @@ class BuildResult:
     warnings: tuple[Problem, ...]
     timings: tuple[tuple[str, float], ...] = ()
     changed: tuple[str, ...] = ()  # the files written or removed
+    skipped: bool = False  # the output folder already held this build: nothing was read or made
 
     def summary(self, out: Path) -> str:
         changes = f"{self.written} written" if self.written != self.files else "all written"
@@ -170,7 +171,7 @@ def unchanged_result(built: Built, files: int, options: Options, started: float,
     return BuildResult(
         pages=summary["pages"], files=files, papers=summary["papers"], themes=summary["themes"],
         tags=summary["tags"], written=0, removed=0, seconds=time.perf_counter() - started, warnings=warnings,
-        timings=timings.as_tuple())
+        timings=timings.as_tuple(), skipped=True)
 
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,

@@ -110,7 +110,7 @@ def test_a_rebuild_with_nothing_changed_rewrites_no_file_and_computes_nothing(pr
     assert stamps(project / "site") == before
     assert (project / "site").stat().st_ino == folder_inode
     out = capsys.readouterr().out
-    assert ", 0 written)" in out and " 0 computed." in out
+    assert ", 0 written)" in out and "Nothing built: the inputs and the output folder are as" in out
 
 
 def test_a_build_of_the_inputs_its_folder_was_built_from_reads_nothing_and_says_the_same(project, capsys):
@@ -118,7 +118,8 @@ def test_a_build_of_the_inputs_its_folder_was_built_from_reads_nothing_and_says_
     said = capsys.readouterr().out
     build(project, "site", "--verbose")
     out = capsys.readouterr().out
-    assert "Memo: 0 steps reused, 0 computed." in out, "not a listing parsed, not a page looked up"
+    assert "Nothing built: the inputs and the output folder are as the last build left them." in out
+    assert "steps reused" not in out, "not a listing parsed, not a page looked up"
     assert out.split(" in ")[0] == said.split(" in ")[0].replace("all written", "0 written")
 
 
@@ -129,7 +130,7 @@ def test_an_input_outside_the_files_a_build_reads_makes_it_read_them_again(proje
     (project / "content" / "notes.txt").write_text("A curator's scratch file.\n", encoding="utf-8")
     capsys.readouterr()
     build(project, "site", "--base-url", "https://reader.example/list/", "--verbose")
-    assert "Memo: 0 steps reused" not in capsys.readouterr().out, "any new file is an input"
+    assert "Nothing built" not in capsys.readouterr().out, "any new file is an input"
 
 
 def test_the_inputs_hash_changes_with_any_file_of_the_content_or_templates_and_is_unsure_of_a_link(project):
