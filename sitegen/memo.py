@@ -39,7 +39,10 @@ from sitegen import __version__
 T = TypeVar("T")
 DATABASE = "memo.sqlite"
 SCHEMA = 2
-KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped
+KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped, within REFRESH_BUILDS more
+# An entry in use is marked with the build that used it only once its mark is this old: a
+# build rewrites a few rows, not one per step it used (docs/performance.md).
+REFRESH_BUILDS = 4
 MEMORY_BUILDS = 3  # with `keep`, a value stays in memory while one of this many last builds used it (undo an edit)
 COMPRESS_FROM = 2048  # bytes of pickle from which a value is stored compressed
 FLUSH_BYTES = 16 << 20
@@ -272,9 +275,10 @@ class Memo:
             with database:
                 generation = self._generation + 1
                 database.execute("UPDATE state SET generation = ?", (generation,))
-                database.executemany("UPDATE memo SET used = ? WHERE key = ?",
-                                     [(generation, key) for key in self._used | written])
-                database.execute("DELETE FROM memo WHERE used < ?", (generation - KEEP_BUILDS,))
+                database.executemany("UPDATE memo SET used = ? WHERE key = ? AND used < ?",
+                                     [(generation, key, generation - REFRESH_BUILDS) for key in self._used | written])
+                # A mark is at most REFRESH_BUILDS older than its entry's last use.
+                database.execute("DELETE FROM memo WHERE used < ?", (generation - KEEP_BUILDS - REFRESH_BUILDS,))
             self._generation = generation
         except sqlite3.Error:
             self._close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
-from sitegen.memo import KEEP_BUILDS, MISSING, Memo
+from sitegen.memo import KEEP_BUILDS, MISSING, REFRESH_BUILDS, Memo
 from sitegen.pipeline import Options, build as build_site
 from sitegen.project import Project
 from sitegen.write.memory import InMemory
@@ -250,6 +250,30 @@ def test_a_step_made_for_each_of_many_inputs_is_computed_once_per_new_input_and_
     assert again.each(double, [(n,) for n in (6, 2, 9, 2)]) == [12, 4, 18, 4]
     assert again.computed["tests.test_rebuilds.double"] == 1 and again.hits == 3
     assert again.each(double, []) == []
+
+
+def test_an_entry_stays_while_builds_use_it_and_is_dropped_once_unused_by_keep_builds_builds(tmp_path):
+    def one_build(*values: int) -> None:
+        memo = Memo(tmp_path, keep=False)  # each build a new process
+        for value in values:
+            memo(double, value)
+        memo.save()
+        memo.close()
+
+    def stored(value: int) -> bool:
+        return Memo(tmp_path, keep=False).peek(double, [(value,)]) != [MISSING]
+
+    for _ in range(REFRESH_BUILDS - 1):  # used by a few builds: its mark stays that of the first
+        one_build(1, 2)
+    for _ in range(KEEP_BUILDS):
+        one_build(1)
+    assert stored(1) and stored(2), "unused by KEEP_BUILDS builds: still kept"
+    for _ in range(REFRESH_BUILDS + 1):
+        one_build(1)
+    assert stored(1) and not stored(2)
+    for _ in range(3 * KEEP_BUILDS):
+        one_build(1)
+    assert stored(1), "in use by every build: never dropped"
 
 
 def made_of_double(value: int, memo: Memo) -> int:
