@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -79,6 +79,8 @@ def test_many_rewrites_keep_the_folder_exactly_the_site_of_the_last(tmp_path):
     for site in sites:
         publish(out, site)
         assert tree(out) == site
+        holding = {parent.as_posix() for path in site for parent in PurePosixPath(path).parents} - {"."}
+        assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir()} == holding, "no empty folder"
 
 
 def test_a_rewrite_with_nothing_changed_touches_nothing(tmp_path):
@@ -216,7 +218,7 @@ def test_what_an_older_sitegen_left_behind_is_taken_away(tmp_path):
 
 KILLER = """
 import os, signal, sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 import sitegen.write.folder as folder
 after, target, state = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 step = sys.argv[4]

@@ -379,13 +379,17 @@ class _Back:
         return stamp
 
     def finish(self, new: dict[str, Stamp]) -> None:
-        """Remove every file the new site does not have, then every folder left empty."""
+        """Remove every file the new site does not have, then every folder that left empty."""
+        emptied: set[PurePosixPath] = set()
         for path in self.now:
             if path not in new:
                 (self.folder / path).unlink(missing_ok=True)
-        for folder, _, _ in sorted(os.walk(self.folder), key=lambda entry: -len(entry[0])):
-            if folder != str(self.folder) and not os.listdir(folder):
-                os.rmdir(folder)
+                emptied.update(PurePosixPath(path).parents)
+        emptied.discard(PurePosixPath("."))
+        for folder in sorted(emptied, key=lambda found: -len(found.parts)):  # the deepest first
+            target = self.folder / folder
+            if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+                target.rmdir()
         self.folder.chmod(0o755)
 
     def _clear(self, path: str) -> Path:
