@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import chain
@@ -34,8 +34,8 @@ from sitegen.render.templates import (
     read_lunr_script,
     read_templates,
 )
-from sitegen.site import data_files, make_pages
-from sitegen.site.pages import Page, navigation
+from sitegen.site import data_files, make_pages, plan_pages
+from sitegen.site.pages import Page, Planned, navigation
 from sitegen.site.urls import Urls, asset_route
 from sitegen.timings import Timings
 from sitegen.write.folder import Built, Output
@@ -116,9 +116,10 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
                 assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
             with timings.phase("learn"):
                 site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
+            documents: dict[str, bytes] | None = {} if options.markdown is not None else None
             with timings.phase("pages"):
-                pages, files = site_files(site, templates, assets, memo, pool)
-            counts = {"pages": len(pages), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
+                plan, files = site_files(site, templates, assets, memo, pool, documents)
+            counts = {"pages": len(plan), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
                       "tags": len(site.curation.tags), "warnings": [problem.as_json() for problem in warnings]}
             with timings.phase("write"):
                 if isinstance(output, Output):
@@ -126,13 +127,13 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
                     report = output.publish(timings.each("render", files), built)
                 else:
                     report = output.publish(timings.each("render", files))
-        if options.markdown is not None:
-            with Output(options.markdown, state, options.force, "--markdown") as documents:
-                documents.publish(markdown_files(pages).items())
+        if options.markdown is not None and documents is not None:
+            with Output(options.markdown, state, options.force, "--markdown") as markdown:
+                markdown.publish(documents.items())
     if save:
         memo.save()
     return BuildResult(
-        pages=len(pages), files=report.kept + len(report.written), papers=len(site.catalog.papers),
+        pages=len(plan), files=report.kept + len(report.written), papers=len(site.catalog.papers),
         themes=len(site.curation.themes), tags=len(site.curation.tags), written=len(report.written),
         removed=len(report.removed), seconds=time.perf_counter() - started, warnings=tuple(warnings),
         timings=timings.as_tuple(), changed=tuple(sorted(report.written + report.removed)),
@@ -175,20 +176,27 @@ def unchanged_result(built: Built, files: int, options: Options, started: float,
 
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,
-               pool: Executor | None = None) -> tuple[tuple[Page, ...], Iterator[tuple[str, bytes]]]:
-    """Return every page, and the site's files (path, bytes), rendered a batch at a time as they are taken."""
+               pool: Executor | None = None, documents: dict[str, bytes] | None = None,
+               ) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
+    """Return every page to make, and the site's files (path, bytes): the pages made and
+    rendered a batch at a time as the files are taken, then the data files and assets.
+
+    With `documents`, each page's Markdown is put there as its page goes by (for --markdown).
+    """
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
-    pages, data = site_pages(site, with_map, memo)
+    plan, data = site_pages(site, urls, with_map, memo)
+    pages = make_pages(plan, urls, memo)
+    if documents is not None:
+        pages = keeping_markdown(pages, documents)
     layout = Layout(site.config, navigation(with_map), urls)
-    return pages, chain(render_pages(pages, templates, layout, memo, pool), data.items(), assets.items())
+    return plan, chain(render_pages(pages, templates, layout, memo, pool), data.items(), assets.items())
 
 
-def site_pages(site: Site, with_map: bool, memo: Memo) -> tuple[tuple[Page, ...], dict[str, bytes]]:
-    """Return every page and every data file of the site: the pages stage."""
-    urls = Urls.from_base_url(site.config.base_url)
-    pages = make_pages(site, urls, with_map, memo)
-    return pages, data_files(site, [page.route for page in pages if page.route != "404.html"], urls, memo)
+def site_pages(site: Site, urls: Urls, with_map: bool, memo: Memo) -> tuple[tuple[Planned, ...], dict[str, bytes]]:
+    """Return every page to make and every data file of the site: the pages stage."""
+    plan = plan_pages(site, urls, with_map)
+    return plan, data_files(site, [page.route for page in plan if page.route != "404.html"], urls, memo)
 
 
 def check_outputs(project: Project, options: Options) -> None:
@@ -206,7 +214,10 @@ def check_outputs(project: Project, options: Options) -> None:
                                    "pass them two separate folders"))
 
 
-def markdown_files(pages: Sequence[Page]) -> dict[str, bytes]:
-    """Return the Markdown document of every page that has one, at its route's index.md."""
-    return {page.markdown_path: page.markdown.encode("utf-8") for page in pages if page.markdown is not None}
-
+def keeping_markdown(pages: Iterable[Page], documents: dict[str, bytes]) -> Iterator[Page]:
+    """Yield `pages`, putting the Markdown document of each that has one in `documents`, at
+    its route's index.md."""
+    for page in pages:
+        if page.markdown is not None:
+            documents[page.markdown_path] = page.markdown.encode("utf-8")
+        yield page

@@ -359,13 +359,13 @@ def test_every_theme_colour_shows_on_the_light_and_the_dark_page():
 
 
 def test_suggested_papers_are_listed_on_their_theme_page_only_when_confident(obvious):
-    from sitegen.site.pages import make_pages
+    from sitegen.site.pages import make_pages, plan_pages
     from sitegen.site.urls import Urls
 
     site = site_of(obvious)
     site = dataclasses.replace(site, learning=learn(site.catalog, site.curation))
     urls = Urls.from_base_url(site.config.base_url)
-    pages = {page.route: page for page in make_pages(site, urls, with_map=True)}
+    pages = {page.route: page for page in make_pages(plan_pages(site, urls, with_map=True), urls)}
     listed = {route: [s.route for s in pages[f"themes/{theme}/"].theme.suggested] for theme in DOMAINS
               for route in [theme]}
     for paper_id, theme in uncurated_by_theme().items():

@@ -8,7 +8,7 @@ from sitegen.memo import Memo
 from sitegen.model import Catalog, Paper, Site
 from sitegen.site.citations import bibtex_entry, bibtex_file, citation_keys, csl_json
 from sitegen.site.feeds import feed_files
-from sitegen.site.pages import make_pages
+from sitegen.site.pages import make_pages, plan_pages
 from sitegen.site.search import search_documents, search_files
 from sitegen.site.urls import (
     BIBTEX_ROUTE,
@@ -19,7 +19,7 @@ from sitegen.site.urls import (
     theme_bibtex_route,
 )
 
-__all__ = ["data_files", "make_pages"]
+__all__ = ["data_files", "make_pages", "plan_pages"]
 
 
 def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -> dict[str, bytes]:

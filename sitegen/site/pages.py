@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TypeVar
@@ -388,32 +388,55 @@ def navigation(with_map: bool) -> tuple[tuple[str, str, str], ...]:
     return tuple(item for item in NAV if item[1] != MAP_ROUTE or with_map)
 
 
-def make_pages(site: Site, urls: Urls, with_map: bool = False, memo: Memo | None = None) -> tuple[Page, ...]:
-    """Return every HTML page of the site, in route order, each made once with all it shows.
+@dataclass(frozen=True)
+class Planned:
+    """A page of the site before it is made: its route, and the step and view that make it
+    (or, for a page made at once, the page)."""
 
-    `with_map` adds the map page, when the templates have one and learning placed the papers.
-    Through `memo`, each page of a paper, a theme or a tag is a step of its own, keyed on what
-    it shows (a view gathered from the site): an edit to one note makes again the pages that
-    show it, not the others.
+    route: str
+    step: Callable[..., Page] | None = None
+    view: object = None
+    page: Page | None = None
+
+
+PAGES_AT_ONCE = 512  # pages made (or read back from the memo) together, as render takes them
+
+
+def plan_pages(site: Site, urls: Urls, with_map: bool = False) -> tuple[Planned, ...]:
+    """Return every HTML page of the site to make, in route order.
+
+    Each page of a paper, a theme or a tag is a step of its own, keyed on its view (what it
+    shows, gathered from the site): an edit to one note makes again the pages that show it,
+    not the others. The few other pages (the home page, the all-papers table, the map) are
+    made now. `with_map` adds the map pages, when the templates have one and learning placed
+    the papers.
     """
     link = urls.link
     structure = Structure.of(site)
-    steps: list[tuple[Callable[..., Page], list[tuple[object, Urls]]]] = [
-        (theme_page, [(view, urls) for theme in structure.themes for view in theme_views(site, structure, theme)]),
-        (paper_page, [(paper_view(site, structure, paper), urls) for paper in site.catalog.papers]),
-        (tag_page, [(view, urls) for tag in site.curation.tags for view in tag_views(site, structure, tag)]),
+    views: list[tuple[Callable[..., Page], ThemePageView | PaperView | TagPageView]] = [
+        *((theme_page, view) for theme in structure.themes for view in theme_views(site, structure, theme)),
+        *((paper_page, paper_view(site, structure, paper)) for paper in site.catalog.papers),
+        *((tag_page, view) for tag in site.curation.tags for view in tag_views(site, structure, tag)),
     ]
-    pages = [home_page(site, structure, link)]
-    for step, views in steps:
-        pages += memo.each(step, views) if memo is not None else [step(*view) for view in views]
-    pages.append(tags_page(site, structure, link))
-    pages += all_papers_pages(site, structure)
-    pages += [free_page(page.slug, page.title, page.markdown) for page in site.pages]
-    pages.append(search_page(site))
-    pages.append(not_found_page())
-    if with_map:
-        pages += map_pages(site)
-    return tuple(sorted(pages, key=lambda page: page.route))
+    made = [home_page(site, structure, link), tags_page(site, structure, link), *all_papers_pages(site, structure),
+            *(free_page(page.slug, page.title, page.markdown) for page in site.pages),
+            search_page(site), not_found_page(), *(map_pages(site) if with_map else ())]
+    plan = [Planned(view.route, step, view) for step, view in views] + [Planned(page.route, page=page) for page in made]
+    return tuple(sorted(plan, key=lambda planned: planned.route))
+
+
+def make_pages(plan: Sequence[Planned], urls: Urls, memo: Memo | None = None) -> Iterator[Page]:
+    """Yield the pages of `plan` in its order, made (or found in the memo) PAGES_AT_ONCE at a
+    time: a large site's pages are never all held at once."""
+    for start in range(0, len(plan), PAGES_AT_ONCE):
+        batch = plan[start:start + PAGES_AT_ONCE]
+        made: dict[int, Page] = {}
+        for step in dict.fromkeys(planned.step for planned in batch if planned.step is not None):
+            indexes = [index for index, planned in enumerate(batch) if planned.step is step]
+            inputs = [(batch[index].view, urls) for index in indexes]
+            made.update(zip(indexes, memo.each(step, inputs) if memo is not None else [step(*args) for args in inputs],
+                            strict=True))
+        yield from (made[index] if planned.page is None else planned.page for index, planned in enumerate(batch))
 
 
 def search_page(site: Site) -> Page:
@@ -532,6 +555,10 @@ class ThemePageView:
     extras: ThemeExtras | None  # on its first page
     edit_url: str
 
+    @property
+    def route(self) -> str:
+        return self.pager.route if self.pager else theme_route(self.theme.slug)
+
 
 def theme_views(site: Site, structure: Structure, theme: Theme) -> list[ThemePageView]:
     """Return what each page of a theme shows: its papers in reading order, "start here" ones
@@ -569,7 +596,7 @@ def theme_page(view: ThemePageView, urls: Urls) -> Page:
         blocks += [["## Then read" if view.any_start else "## Papers", ""],
                    *(paper_entry(paper, notes, link, "###") for paper, notes in view.more)]
     return Page(
-        route=pager.route if pager else theme_route(theme.slug), template="theme.html",
+        route=view.route, template="theme.html",
         title=page_title(theme.title, pager), section="themes",
         description=first_paragraph(theme.description)[:300], parts=joined(blocks), feed=feed,
         edit_url=view.edit_url, theme=view.extras, pager=pager)
@@ -676,6 +703,10 @@ class PaperView:
     edit_url: str
     site_title: str
 
+    @property
+    def route(self) -> str:
+        return paper_route(self.paper.id)
+
 
 def paper_view(site: Site, structure: Structure, paper: Paper) -> PaperView:
     """Gather what the page of `paper` shows from the site."""
@@ -732,7 +763,7 @@ def paper_page(view: PaperView, urls: Urls) -> Page:
         suggested_themes=view.suggested,
     )
     return Page(
-        route=paper_route(paper.id),
+        route=view.route,
         template="paper.html",
         title=paper.title,
         section="papers",
@@ -763,6 +794,10 @@ class TagPageView:
     shown: tuple[tuple[Paper, PaperNotes], ...]  # this page's papers, with their notes
     pager: Pager | None
 
+    @property
+    def route(self) -> str:
+        return self.pager.route if self.pager else tag_route(self.tag.slug)
+
 
 def tag_views(site: Site, structure: Structure, tag: Tag) -> list[TagPageView]:
     """Return what each page of a tag shows: its papers by title, TAG_PAGE_SIZE a page."""
@@ -784,7 +819,7 @@ def tag_page(view: TagPageView, urls: Urls) -> Page:
         lines += [f"{position(pager, TAG_PAGE_SIZE, len(view.shown))} of the tag's {count}. {follow}", ""]
     # As on theme pages: first authors, date, tags, the curator's note (not the abstract).
     blocks = [lines, *(paper_entry(paper, notes, link, "##", abstract=False) for paper, notes in view.shown)]
-    return Page(route=pager.route if pager else tag_route(slug), template="page.html",
+    return Page(route=view.route, template="page.html",
                 title=page_title(f"Tag: {slug}", pager), section="tags", description=view.tag.description,
                 parts=joined(blocks), feed=feed, pager=pager)
 
