@@ -311,6 +311,8 @@ class Output:
         """Forget the records (and back folders) of output folders that are gone, such as
         the temporary folders `sitegen serve` builds into."""
         for path in self.state.glob("*.json"):
+            if path == self.record_path:
+                continue  # this folder's own, the largest: its folder is there
             try:
                 out = json.loads(path.read_text(encoding="utf-8")).get("out")
             except (OSError, ValueError, AttributeError):
