@@ -45,8 +45,8 @@ KEEP_BUILDS = 8  # an entry unused by this many builds in a row is dropped, with
 REFRESH_BUILDS = 4
 MEMORY_BUILDS = 3  # with `keep`, a value stays in memory while one of this many last builds used it (undo an edit)
 COMPRESS_FROM = 2048  # bytes of pickle from which a value is stored compressed
-FLUSH_BYTES = 16 << 20
-EACH_BATCH = 500  # keys `Memo.each` looks up in one query (SQLite allows 999 parameters at least)  # new entries held before they are written: a large site's pages are not held whole
+FLUSH_BYTES = 16 << 20  # new entries held before they are written: a large site's pages are not held whole
+EACH_BATCH = 500  # keys `Memo.each` and `Memo.peek` look up in one query (SQLite allows 999 parameters at least)
 # The libraries whose version can change a byte of what the steps make.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "lunr", "scikit-learn", "scipy", "numpy")
 

@@ -127,7 +127,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
                     report = output.publish(timings.each("render", files), built)
                 else:
                     report = output.publish(timings.each("render", files))
-        if options.markdown is not None and documents is not None:
+        if options.markdown is not None and documents is not None:  # documents is there with --markdown
             with Output(options.markdown, state, options.force, "--markdown") as markdown:
                 markdown.publish(documents.items())
     if save:

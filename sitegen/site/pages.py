@@ -566,10 +566,11 @@ def theme_views(site: Site, structure: Structure, theme: Theme) -> list[ThemePag
     entries = structure.theme_papers[theme.slug]
     ordered = [entry for entry in entries if entry[1]] + [entry for entry in entries if not entry[1]]
     notes = site.curation.notes_of
+    any_start = any(start_here for _, start_here in entries)
     views = []
     for shown, pager in paginate(ordered, THEME_PAGE_SIZE, theme_route(theme.slug)):
         views.append(ThemePageView(
-            theme=theme, count=len(entries), any_start=any(start_here for _, start_here in entries),
+            theme=theme, count=len(entries), any_start=any_start,
             start=tuple((paper, notes(paper.id)) for paper, start_here in shown if start_here),
             more=tuple((paper, notes(paper.id)) for paper, start_here in shown if not start_here),
             pager=pager, extras=theme_extras(site, structure, theme) if pager is None or pager.number == 1 else None,

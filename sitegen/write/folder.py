@@ -381,7 +381,7 @@ class _Back:
         return stamp
 
     def finish(self, new: dict[str, Stamp]) -> None:
-        """Remove every file the new site does not have, then every folder that left empty."""
+        """Remove every file the new site does not have, then every folder that leaves empty."""
         emptied: set[PurePosixPath] = set()
         for path in self.now:
             if path not in new:
@@ -390,7 +390,7 @@ class _Back:
         emptied.discard(PurePosixPath("."))
         for folder in sorted(emptied, key=lambda found: -len(found.parts)):  # the deepest first
             target = self.folder / folder
-            if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+            if target.is_dir() and not target.is_symlink() and not os.listdir(target):
                 target.rmdir()
         self.folder.chmod(0o755)
 
