@@ -169,10 +169,13 @@ def test_a_killed_build_leaves_no_process_behind(project, tmp_path):
     build = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--content", str(project / "content"),
                               "--templates", str(project / "templates"), "--out", str(tmp_path / "site"), "--fresh"],
                              cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    time.sleep(1.5)  # into the build: reading, learning or rendering
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(build.pid)], capture_output=True, text=True,
-                              check=False).stdout.split()
+    deadline, children = time.monotonic() + 10, []
+    while not children and build.poll() is None and time.monotonic() < deadline:  # into the build
+        time.sleep(0.05)
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(build.pid)], capture_output=True, text=True,
+                                  check=False).stdout.split()
     assert children, "the build's worker processes start with it"
+    time.sleep(0.5)  # reading, learning or rendering
     build.kill()
     build.wait()
     deadline = time.monotonic() + 5
