@@ -104,6 +104,16 @@ def test_text_is_split_exactly_like_lunrs_tokenizer(site):
             assert tokens(text) == [str(token) for token in Tokenizer(text)]
 
 
+def test_every_run_of_unicode_spaces_is_one_plain_space_that_both_lunrs_split_on(site):
+    # lunr.js splits on every Unicode space, Python lunr on a few: a document holds " " alone.
+    spaces = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+    paper = dataclasses.replace(site.catalog.papers[0], title=f"{spaces}Sparse{spaces[::-1]}\u00a0mixture\u2009 of\u3000experts ",
+                                abstract="One\u2028two\t\tthree\x1cfour")
+    catalog = dataclasses.replace(site.catalog, papers=(paper,))
+    document = search_documents(dataclasses.replace(site, catalog=catalog))[0]
+    assert (document.title, document.abstract) == ("Sparse mixture of experts", "One two three four")
+
+
 def test_a_snippet_is_the_abstracts_opening_cut_at_a_word():
     assert snippet("Short abstract.") == "Short abstract."
     cut = snippet("word " * 100, length=22)

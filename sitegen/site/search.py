@@ -53,7 +53,6 @@ STAGES: tuple[tuple[str, tuple[int, ...], int], ...] = (("head", tuple(range(len
 PAPER_CHUNK = 8  # papers (and snippets) per file of what results show
 SNIPPET_LENGTH = 160
 BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults, which the weights are computed with
-_SPACE = re.compile(r"\s{2,}|[^\S ]")  # runs of spaces, and spaces other than " ": most text has none
 _SEPARATORS = re.compile("[" + re.escape(" \t\n\r\f\v\xa0-") + "]+")  # lunr.tokenizer.SEPARATOR_CHARS
 
 
@@ -100,8 +99,9 @@ def search_documents(site: Site) -> tuple[SearchDocument, ...]:
 
 
 def _plain(text: str) -> str:
-    # lunr.js splits on every Unicode space, Python lunr on a few: make them agree.
-    return _SPACE.sub(" ", text).strip()
+    # lunr.js splits on every Unicode space, Python lunr on a few: make them agree. str.split
+    # knows the spaces \s knows, and is several times faster than a regular expression.
+    return " ".join(text.split())
 
 
 FIELD_NAMES = tuple(name for name, _ in FIELDS)  # HEAD_FIELDS come first
