@@ -110,6 +110,23 @@ class Memo:
         name = _name(step)
         return self._get(name, self.key(name, inputs), step, inputs)
 
+    def in_memory(self, step: Callable[..., T], *inputs: object) -> T:
+        """Return `step(*inputs)` as `memo(step, *inputs)` does, but kept in memory only, for as
+        long as recent builds use it, and never stored: for a value faster to make again than
+        to load (a YAML file's nodes). Without `keep`, it is made every time."""
+        if not self.keep:
+            return step(*inputs)
+        name = _name(step)
+        key = self.key(name, inputs)
+        self._use(key)
+        if key in self._values:
+            self.hits += 1
+            return self._values[key]  # type: ignore[no-any-return]
+        self.misses += 1
+        self.computed[name] += 1
+        value = self._values[key] = step(*inputs)
+        return value
+
     def each(self, step: Callable[..., T], inputs: Iterable[tuple[object, ...]]) -> list[T]:
         """Return `[memo(step, *args) for args in inputs]`, reading stored values a batch of
         keys per query: for a step made once per paper, where a query each would be most of it."""

@@ -254,6 +254,20 @@ def test_a_step_made_for_each_of_many_inputs_is_computed_once_per_new_input_and_
     assert again.each(double, []) == []
 
 
+def test_a_step_kept_in_memory_only_is_made_once_while_recent_builds_use_it_and_never_stored(tmp_path):
+    memo = Memo(tmp_path, keep=True)  # sitegen serve's
+    assert memo.in_memory(double, 21) == 42 and memo.computed["tests.test_rebuilds.double"] == 1
+    memo.start_build()
+    assert memo.in_memory(double, 21) == 42 and not memo.computed and memo.hits == 1
+    memo.save()
+    assert Memo(tmp_path, keep=False).peek(double, [(21,)]) == [MISSING]
+    for _ in range(3):  # builds that no longer use it
+        memo.start_build()
+    assert memo.in_memory(double, 21) == 42 and memo.computed["tests.test_rebuilds.double"] == 1
+    one_off = Memo(tmp_path, keep=False)  # a build's own: made each time, nothing held
+    assert one_off.in_memory(double, 21) == 42 and one_off.in_memory(double, 21) == 42 and not one_off.hits
+
+
 def test_an_entry_stays_while_builds_use_it_and_is_dropped_once_unused_by_keep_builds_builds(tmp_path):
     def one_build(*values: int) -> None:
         memo = Memo(tmp_path, keep=False)  # each build a new process

@@ -166,7 +166,7 @@ def read_document(files: Files, path: Path, problems: list[Problem], key: str,
         problems.append(Problem(name, 0, 0, f"the {what} file is missing",
                                 f"create it with a '{key}:' key; see CONTRIBUTING.md"))
         return checker, None
-    document, found = files.yaml(path)
+    document, found = files.yaml(path, name)
     problems.extend(found)
     if document is None:
         return checker, None

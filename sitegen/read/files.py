@@ -22,17 +22,19 @@ class Files:
     project: Project
     memo: Memo
 
-    def read(self, path: Path) -> bytes:
-        """Return a content file's bytes; it must lie inside the project (see `read_inside`)."""
-        return read_inside(path, self.project.root, display(path))
+    def read(self, path: Path, name: str | None = None) -> bytes:
+        """Return a content file's bytes; it must lie inside the project (see `read_inside`).
+        `name` is the file as messages name it (`display(path)`), when the caller has it."""
+        return read_inside(path, self.project.root, name or display(path))
 
-    def text(self, path: Path) -> str:
+    def text(self, path: Path, name: str | None = None) -> str:
         """Return a content file's text (UTF-8, with or without a byte-order mark)."""
-        data = self.read(path)
+        name = name or display(path)
+        data = self.read(path, name)
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise SitegenError(Problem(display(path), 0, 0, f"the file is not UTF-8 (byte {error.start})",
+            raise SitegenError(Problem(name, 0, 0, f"the file is not UTF-8 (byte {error.start})",
                                        "save it as UTF-8")) from None
 
     def listing(self, path: Path) -> tuple[Entry, ...]:
@@ -56,12 +58,13 @@ class Files:
         return [dataclasses.replace(p, path=display(self.project.root / p.path)) if not Path(p.path).is_absolute()
                 else p for p in problems]
 
-    def yaml(self, path: Path) -> tuple[YamlDocument | None, list[Problem]]:
+    def yaml(self, path: Path, name: str | None = None) -> tuple[YamlDocument | None, list[Problem]]:
         """Return a YAML file composed with its marks (see sitegen.read.yamlfile), and its problems."""
-        name = display(path)
+        name = name or display(path)
         try:
-            text = self.text(path)
+            text = self.text(path, name)
         except SitegenError as error:
             return None, error.problems
-        # Not memoized: libyaml composes a file faster than a pickle of its nodes loads.
-        return parse_yaml(text, name)
+        # In memory only: libyaml composes a file faster than a pickle of its nodes loads.
+        document, problems = self.memo.in_memory(parse_yaml, text, name)
+        return document, list(problems)
