@@ -104,6 +104,9 @@ class Memo:
         self._fetched: dict[str, tuple[bytes, str] | None] = {}  # entries `each` read ahead of `_load`
         self._database: sqlite3.Connection | None = None
         self._generation = 0
+        # With `keep`: (step, inputs) -> key, for the keys hashed by this build and the one before.
+        self._keys: dict[tuple[str, tuple[object, ...]], str] = {}
+        self._keys_before: dict[tuple[str, tuple[object, ...]], str] = {}
 
     def __call__(self, step: Callable[..., T], *inputs: object) -> T:
         """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
@@ -241,7 +244,25 @@ class Memo:
         return self._known(value, self.key("shared", (value,)))
 
     def key(self, name: str, inputs: tuple[object, ...]) -> str:
-        """Return the hash of a step's name and inputs, under this version of the code."""
+        """Return the hash of a step's name and inputs, under this version of the code.
+
+        With `keep` (one memo for many builds), the keys of the last build are known by their
+        inputs: inputs equal to last time's (Python's `hash` and `==`, which the model's frozen
+        dataclasses give by value, and which cost far less than pickling them) have last
+        time's key. Inputs that cannot be hashed so are pickled, as in a one-off build.
+        """
+        if not self.keep:
+            return self._digest(name, inputs)
+        try:
+            found = self._keys.get((name, inputs)) or self._keys_before.get((name, inputs))
+        except (TypeError, ValueError):  # an unhashable input (a list, an array)
+            return self._digest(name, inputs)
+        if found is None:
+            found = self._digest(name, inputs)
+        self._keys[(name, inputs)] = found
+        return found
+
+    def _digest(self, name: str, inputs: tuple[object, ...]) -> str:
         digest = hashlib.sha256(f"{code_version()}\0{name}\0".encode())
         pickler = pickle.Pickler(_Sink(digest), protocol=5)
         pickler.fast = True  # without pickle's memo: an object met twice is written twice, so equal values hash equal
@@ -269,6 +290,7 @@ class Memo:
         self._children = {key: children for key, children in self._children.items() if key in kept}
         self._used = set()
         self._origins = {}
+        self._keys_before, self._keys = self._keys, {}
         self._coming = {}  # what a failed build asked for and never took
         self.hits, self.misses = 0, 0
         self.computed = Counter()

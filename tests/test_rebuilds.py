@@ -13,6 +13,7 @@ import pytest
 
 from sitegen.cli import main
 from sitegen.memo import KEEP_BUILDS, MISSING, REFRESH_BUILDS, Memo
+from sitegen.model import Theme
 from sitegen.pipeline import Options, build as build_site
 from sitegen.project import Project
 from sitegen.write.memory import InMemory
@@ -252,6 +253,25 @@ def test_a_step_made_for_each_of_many_inputs_is_computed_once_per_new_input_and_
     assert again.each(double, [(n,) for n in (6, 2, 9, 2)]) == [12, 4, 18, 4]
     assert again.computed["tests.test_rebuilds.double"] == 1 and again.hits == 3
     assert again.each(double, []) == []
+
+
+def test_a_memo_kept_for_many_builds_knows_last_builds_keys_by_equal_inputs_without_pickling_them(monkeypatch):
+    memo, one_off = Memo(None, keep=True), Memo(None, keep=False)
+    theme = Theme("attention", "Attention", "Where it starts.")
+    first = memo.key("step", (theme, 3))
+    assert first == one_off.key("step", (theme, 3))
+    pickled: list[str] = []
+    digest = memo._digest
+    monkeypatch.setattr(memo, "_digest", lambda name, inputs: pickled.append(name) or digest(name, inputs))
+    memo.start_build()  # the next build: an equal theme, made anew
+    assert memo.key("step", (Theme("attention", "Attention", "Where it starts."), 3)) == first and not pickled
+    assert memo.key("step", (Theme("attention", "Attention", "Where it ends."), 3)) != first and len(pickled) == 1
+    assert memo.key("step", (theme, 3.5)) != first
+    assert memo.key("step", ([theme],)) == one_off.key("step", ([theme],))  # a list is pickled every time
+    memo.start_build()
+    memo.start_build()  # two builds that did not ask: it is pickled again
+    pickled.clear()
+    assert memo.key("step", (theme, 3)) == first and pickled == ["step"]
 
 
 def test_a_step_kept_in_memory_only_is_made_once_while_recent_builds_use_it_and_never_stored(tmp_path):
