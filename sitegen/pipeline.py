@@ -36,7 +36,7 @@ from sitegen.render.templates import (
 )
 from sitegen.site import data_files, make_pages, plan_pages
 from sitegen.site.pages import Page, Planned, navigation
-from sitegen.site.urls import Urls, asset_route
+from sitegen.site.urls import Urls, asset_route, output_path
 from sitegen.timings import Timings
 from sitegen.write.folder import Built, Output
 from sitegen.write.memory import InMemory
@@ -54,6 +54,7 @@ class Options:
     force: bool = False  # replace an output folder sitegen did not write
     strict: bool = False  # a warning stops the build as an error does
     workers: int | None = None  # processes that convert Markdown; None: one per processor
+    first: frozenset[str] = frozenset()  # routes of pages to make first: those open in a browser (serve)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
                 site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
             documents: dict[str, bytes] | None = {} if options.markdown is not None else None
             with timings.phase("pages"):
-                plan, files = site_files(site, templates, assets, memo, pool, documents)
+                plan, files = site_files(site, templates, assets, memo, pool, documents, options.first)
             counts = {"pages": len(plan), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
                       "tags": len(site.curation.tags), "warnings": [problem.as_json() for problem in warnings]}
             with timings.phase("write"):
@@ -126,7 +127,8 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
                     built = Built(inputs, counts) if inputs is not None else None
                     report = output.publish(timings.each("render", files), built)
                 else:
-                    report = output.publish(timings.each("render", files))
+                    first = [output_path(page.route) for page in plan if page.route in options.first]
+                    report = output.publish(timings.each("render", files), first)
         if options.markdown is not None and documents is not None:  # documents is there with --markdown
             with Output(options.markdown, state, options.force, "--markdown") as markdown:
                 markdown.publish(documents.items())
@@ -177,15 +179,18 @@ def unchanged_result(built: Built, files: int, options: Options, started: float,
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,
                pool: Executor | None = None, documents: dict[str, bytes] | None = None,
-               ) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
+               first: frozenset[str] = frozenset()) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
     """Return every page to make, and the site's files (path, bytes): the pages made and
     rendered a batch at a time as the files are taken, then the data files and assets.
 
     With `documents`, each page's Markdown is put there as its page goes by (for --markdown).
+    The pages whose routes are `first` come first, then the others in route order.
     """
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
     plan, data = site_pages(site, urls, with_map, memo)
+    if first:
+        plan = tuple(sorted(plan, key=lambda page: page.route not in first))
     pages = make_pages(plan, urls, memo)
     if documents is not None:
         pages = keeping_markdown(pages, documents)

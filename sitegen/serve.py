@@ -21,14 +21,15 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sitegen.errors import SitegenError
 from sitegen.memo import Memo
@@ -37,10 +38,12 @@ from sitegen.project import PACKAGE, Project, display
 from sitegen.read.config import load_config
 from sitegen.read.files import Files
 from sitegen.site.urls import Urls
+from sitegen.write.folder import WriteReport
 from sitegen.write.memory import InMemory
 
 RELOAD_ROUTE = "__sitegen__/"
 KEEPALIVE_SECONDS = 15.0
+HISTORY = 16  # outcomes kept for the listeners that have not heard of them yet
 SETTLE_MILLISECONDS = 50  # editors save in several writes: a rebuild waits until they are this quiet
 WAKE_MILLISECONDS = 200  # how often the idle watcher looks at whether serve is stopping or should save
 SAVE_AFTER_SECONDS = 3.0  # the memo is stored for the next process once no file changed for this long
@@ -49,7 +52,8 @@ RELOAD_SCRIPT = b"""\
 (function () {
   var script = document.currentScript;
   var here = window.location.pathname;
-  var events = new EventSource(script.src.replace(/reload\\.js$/, "events"));
+  // The server makes the pages open in a browser first, and tells them first.
+  var events = new EventSource(script.src.replace(/reload\\.js$/, "events") + "?page=" + encodeURIComponent(here));
   var first = null;
   events.onmessage = function (event) {
     var build = JSON.parse(event.data);
@@ -94,17 +98,58 @@ class Builds:
         self.changed = threading.Condition()
         self.latest = Outcome(0, False, "the first build has not finished", 0.0)
         self.server = f"{os.getpid()}-{time.time_ns()}"
+        # The last outcomes: a build can tell the open pages of their change, then the others,
+        # faster than a listener writes the first event out.
+        self._history: deque[Outcome] = deque(maxlen=HISTORY)
+        self._open: Counter[str] = Counter()  # the route of each page a browser shows (one per event stream)
+
+    def opened(self, route: str) -> None:
+        with self.changed:
+            self._open[route] += 1
+
+    def closed(self, route: str) -> None:
+        with self.changed:
+            self._open[route] -= 1
+            if self._open[route] <= 0:
+                del self._open[route]
+
+    def open_routes(self) -> frozenset[str]:
+        """Return the routes of the pages open in a browser now."""
+        with self.changed:
+            return frozenset(self._open)
 
     def publish(self, ok: bool, output: str, seconds: float, pages: tuple[str, ...] | None = ()) -> Outcome:
         with self.changed:
             self.latest = Outcome(self.latest.generation + 1, ok, output, seconds, pages)
+            self._history.append(self.latest)
             self.changed.notify_all()
             return self.latest
 
-    def wait_after(self, generation: int, timeout: float) -> Outcome:
+    def wait_after(self, generation: int, timeout: float) -> list[Outcome]:
+        """Return the outcomes after `generation`, in order, once there is one (none after
+        `timeout`); a new listener (generation -1) is given the latest alone. A listener left
+        behind by more than HISTORY outcomes is given the latest as changing every page."""
         with self.changed:
             self.changed.wait_for(lambda: self.latest.generation != generation, timeout)
-            return self.latest
+            if self.latest.generation == generation:
+                return []
+            if generation < 0:
+                return [self.latest]
+            missed = [outcome for outcome in self._history if outcome.generation > generation]
+            if not missed or missed[0].generation != generation + 1:
+                return [replace(self.latest, pages=None)]
+            return missed
+
+
+def open_route(request: str, base_path: str) -> str | None:
+    """Return the route of the page an event stream's request names (`events?page=/base/papers/x/`),
+    or None when it names no page of the site."""
+    pages = parse_qs(urlsplit(request).query).get("page")
+    page, base = unquote(pages[0]) if pages else "", unquote(base_path)  # a page's path, as its address has it
+    if not page.startswith(base):
+        return None
+    route = page[len(base):]
+    return route.removesuffix("index.html") if route.endswith("/index.html") or route == "index.html" else route
 
 
 def changed_pages(changed: Sequence[str], base_path: str) -> tuple[str, ...] | None:
@@ -237,24 +282,30 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def send_events(self) -> None:
-        """Stream each build as it ends; the reload script reloads its page when that page changed."""
+        """Stream each build as it ends; the reload script reloads its page when that page changed.
+
+        The script names its page (`?page=`): while it listens, builds make that page first.
+        """
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         generation = -1
+        route = open_route(self.path, self.base_path)
+        if route is not None:
+            self.builds.opened(route)
         try:
             self.wfile.write(b"retry: 300\n\n")  # after a restart, come back quickly
             while not self.stopping.is_set():
-                latest = self.builds.wait_after(generation, KEEPALIVE_SECONDS)
-                if latest.generation != generation:
-                    message = f"data: {latest.event(self.builds.server)}\n\n"
-                else:
-                    message = ": keepalive\n\n"
-                generation = latest.generation
-                self.wfile.write(message.encode())
+                outcomes = self.builds.wait_after(generation, KEEPALIVE_SECONDS)
+                message = "".join(f"data: {outcome.event(self.builds.server)}\n\n" for outcome in outcomes)
+                generation = outcomes[-1].generation if outcomes else generation
+                self.wfile.write((message or ": keepalive\n\n").encode())
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the page was closed or reloaded
+        finally:
+            if route is not None:
+                self.builds.closed(route)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would bury the build messages
@@ -292,7 +343,16 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
     hosts = frozenset({host.lower(), "localhost"})
     # The site is kept in memory and served from there; a folder the user named (--out) is
     # replaced whole at each build, as by sitegen build, and served from disk.
-    files = InMemory() if out is None else Folder(out.resolve())
+    announced: set[str] = set()  # the pages this build has told the browsers of already
+
+    def shown(report: WriteReport) -> None:
+        """The pages open in a browser are made: reload them while the rest is made."""
+        pages = changed_pages(report.written, base_path)
+        if builds.latest.ok and pages:
+            builds.publish(True, "", 0.0, pages)
+            announced.update(pages)
+
+    files = InMemory(shown) if out is None else Folder(out.resolve())
     handler = type("SiteHandler", (Handler,), {"builds": builds, "base_path": base_path, "stopping": stopping,
                                                  "hosts": hosts, "files": files})
     memo = Memo(project.cache, keep=True)
@@ -314,8 +374,10 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
 
     def build_once(reason: str) -> None:
         started = time.perf_counter()
+        announced.clear()
+        first = builds.open_routes() if isinstance(files, InMemory) else frozenset()
         try:
-            result = build(project, options, memo, save=False)
+            result = build(project, replace(options, first=first), memo, save=False)
         except SitegenError as error:
             output = "\n".join(problem.format() for problem in error.problems)
             builds.publish(False, output, time.perf_counter() - started)
@@ -325,6 +387,8 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
         for warning in result.warnings:
             say(warning.format())
         pages = changed_pages(result.changed, base_path) if builds.latest.ok else None
+        if pages is not None:
+            pages = tuple(page for page in pages if page not in announced)
         outcome = builds.publish(True, "", result.seconds, pages)
         say(f"{reason}: built in {outcome.seconds:.2f} s, {result.written} files changed, "
             f"{memo.misses} steps computed")

@@ -13,11 +13,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from sitegen.serve import HISTORY, Builds
 
 from .conftest import REPO, TEMPLATES
 from .site_fixtures import write_content
@@ -179,6 +182,36 @@ def test_open_pages_hear_of_each_new_build_and_which_pages_it_changed(server, pr
     assert "/repo/about/" in second["pages"], second
     assert not any(page.startswith("/repo/papers/") for page in second["pages"]), "an unchanged page reloads"
     events.close()
+
+
+def test_a_page_open_in_a_browser_is_made_first_and_hears_of_its_change_before_the_rest_is_made(server, project):
+    # As hugo server's fast render: a template edit changes every page, the open one is shown first.
+    page = "/repo/papers/alpha-attention-is-enough/"
+    assert fetch(server.url + "papers/alpha-attention-is-enough/")[0] == 200
+    events = urllib.request.urlopen(f"{server.url}__sitegen__/events?page={quote(page, safe='')}", timeout=WAIT_SECONDS)
+    first = next_event(events)
+    base = project / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</footer>", "<p>edited template</p></footer>"),
+                    encoding="utf-8")
+    early, rest = next_event(events), next_event(events)
+    assert (early["build"], rest["build"]) == (first["build"] + 1, first["build"] + 2)
+    assert early["pages"] == [page, page + "index.html"], early
+    assert page not in rest["pages"] and "/repo/about/" in rest["pages"], "the open page reloads once"
+    assert "edited template" in fetch(server.url + "about/")[1]
+    events.close()
+
+
+def test_a_listener_hears_every_outcome_it_missed_in_order_and_one_left_far_behind_reloads():
+    builds = Builds()
+    assert builds.wait_after(0, timeout=0.01) == []
+    builds.publish(True, "", 0.1, ("/repo/",))
+    assert [outcome.generation for outcome in builds.wait_after(-1, timeout=1)] == [1], "a new listener: the latest"
+    builds.publish(True, "", 0.0, ("/repo/papers/a/",))  # the open page, then the rest, at once
+    builds.publish(True, "", 0.2, ("/repo/about/",))
+    assert [outcome.pages for outcome in builds.wait_after(1, timeout=1)] == [("/repo/papers/a/",), ("/repo/about/",)]
+    for _ in range(HISTORY):
+        builds.publish(True, "", 0.1, ("/repo/about/",))
+    assert [outcome.pages for outcome in builds.wait_after(1, timeout=1)] == [None], "too far behind: every page"
 
 
 def test_a_broken_build_shows_its_error_on_the_page_and_fixing_it_recovers(server, project):

@@ -38,3 +38,31 @@ def test_a_path_outside_the_site_is_refused_and_the_site_stays_as_it_was(path):
     with pytest.raises(ValueError, match="not a path inside the site"):
         memory.publish([*SITE.items(), (path, b"x")])
     assert memory.read("index.html") == b"home" and memory.is_folder("papers")
+
+
+def test_the_first_files_are_published_among_the_old_ones_before_the_rest_is_made():
+    told, seen = [], []
+    memory = InMemory(shown=lambda report: told.append(report) or seen.append(
+        (memory.read("papers/alpha/index.html"), memory.read("index.html"), memory.read("papers/beta/index.html"))))
+    memory.publish(SITE.items())  # no first files: told nothing
+    assert told == []
+    new = {"papers/alpha/index.html": b"alpha, edited", "index.html": b"home, edited", "papers/beta/index.html": b"beta"}
+    report = memory.publish(new.items(), first=["papers/alpha/index.html"])
+    assert [early.written for early in told] == [("papers/alpha/index.html",)]
+    assert seen == [(b"alpha, edited", b"home", None)], "shown: the open page new, the others as they were"
+    assert report.written == ("index.html", "papers/alpha/index.html", "papers/beta/index.html")
+    assert report.removed == ("assets/site.css",) and report.kept == 0
+    assert memory.read("assets/site.css") is None and memory.read("index.html") == b"home, edited"
+
+
+def test_a_build_that_fails_after_its_first_files_leaves_the_site_it_started_from():
+    memory = InMemory(shown=lambda report: None)
+    memory.publish(SITE.items())
+
+    def failing():
+        yield "papers/alpha/index.html", b"alpha, edited"
+        raise RuntimeError("a template broke")
+
+    with pytest.raises(RuntimeError):
+        memory.publish(failing(), first=["papers/alpha/index.html"])
+    assert memory.read("papers/alpha/index.html") == b"alpha" and memory.read("index.html") == b"home"

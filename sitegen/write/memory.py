@@ -3,12 +3,14 @@
 A build publishes its files here as it would into a folder, and learns the same way which
 files changed. No file is written: the pages are the very bytes the memo holds. A new
 site replaces the old one in one assignment, so a request sees one build's files, never
-a mix of two.
+a mix of two; a build can first publish the pages open in a browser (as `hugo server`'s
+fast render does), among the old site's other files, then the rest. A build that fails
+leaves the site it started from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Self
 
 from sitegen.write.folder import WriteReport, check_path
@@ -17,8 +19,9 @@ from sitegen.write.folder import WriteReport, check_path
 class InMemory:
     """The files of the last build published here, by site path."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: Callable[[WriteReport], None] | None = None) -> None:
         self._site: tuple[dict[str, bytes], frozenset[str]] = ({}, frozenset())  # files, and their folders
+        self.shown = shown  # told what a build's first files changed, once they are published
 
     def __enter__(self) -> Self:
         return self
@@ -26,15 +29,36 @@ class InMemory:
     def __exit__(self, *_: object) -> None:
         pass
 
-    def publish(self, files: Iterable[tuple[str, bytes]]) -> WriteReport:
+    def publish(self, files: Iterable[tuple[str, bytes]], first: Collection[str] = ()) -> WriteReport:
         """Make `files` (site path, bytes) the whole site; report what changed.
 
-        A path given twice keeps its last bytes, as in a folder.
+        A path given twice keeps its last bytes, as in a folder. With `first` (paths that
+        `files` give before the others) and `shown`, those are published as soon as they have
+        all come, beside the other files as they were, and `shown` is told what they changed.
         """
+        start = self._site
+        waiting = set(first) if self.shown is not None else set()
+        early: WriteReport | None = None
         new: dict[str, bytes] = {}
-        for path, data in files:
-            check_path(path)
-            new[path] = data
+        try:
+            for path, data in files:
+                check_path(path)
+                new[path] = data
+                if waiting:
+                    waiting.discard(path)
+                    if not waiting and self.shown is not None:
+                        early = self._replace(start[0] | new)
+                        self.shown(early)
+            report = self._replace(new)
+        except BaseException:
+            self._site = start
+            raise
+        if early is None:
+            return report
+        written = tuple(sorted({*early.written, *report.written}))
+        return WriteReport(written=written, kept=len(new) - len(written), removed=report.removed)
+
+    def _replace(self, new: dict[str, bytes]) -> WriteReport:
         old = self._site[0]
         written = tuple(sorted(path for path, data in new.items()
                                if (before := old.get(path)) is not data and before != data))
