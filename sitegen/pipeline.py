@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import chain
@@ -119,7 +119,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
                 site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
             documents: dict[str, bytes] | None = {} if options.markdown is not None else None
             with timings.phase("pages"):
-                plan, files = site_files(site, templates, assets, memo, pool, documents, options.first)
+                plan, files = site_files(site, templates, assets, memo, pool, documents, options.first, timings)
             counts = {"pages": len(plan), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
                       "tags": len(site.curation.tags), "warnings": [problem.as_json() for problem in warnings]}
             with timings.phase("write"):
@@ -179,29 +179,37 @@ def unchanged_result(built: Built, files: int, options: Options, started: float,
 
 def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo: Memo,
                pool: Executor | None = None, documents: dict[str, bytes] | None = None,
-               first: frozenset[str] = frozenset()) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
+               first: frozenset[str] = frozenset(), timings: Timings | None = None,
+               ) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
     """Return every page to make, and the site's files (path, bytes): the pages made and
-    rendered a batch at a time as the files are taken, then the data files and assets.
+    rendered a batch at a time as the files are taken, then the data files (search, feeds,
+    citations: made once the pages are), then the assets.
 
     With `documents`, each page's Markdown is put there as its page goes by (for --markdown).
     The pages whose routes are `first` come first, then the others in route order.
     """
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
-    plan, data = site_pages(site, urls, with_map, memo)
+    plan = plan_pages(site, urls, with_map)
     if first:
         plan = tuple(sorted(plan, key=lambda page: page.route not in first))
     pages = make_pages(plan, urls, memo)
     if documents is not None:
         pages = keeping_markdown(pages, documents)
     layout = Layout(site.config, navigation(with_map), urls)
-    return plan, chain(render_pages(pages, templates, layout, memo, pool), data.items(), assets.items())
+    routes = sorted(page.route for page in plan if page.route != "404.html")
+    data = _made_later(lambda: data_files(site, routes, urls, memo), timings)
+    return plan, chain(render_pages(pages, templates, layout, memo, pool), data, assets.items())
 
 
-def site_pages(site: Site, urls: Urls, with_map: bool, memo: Memo) -> tuple[tuple[Planned, ...], dict[str, bytes]]:
-    """Return every page to make and every data file of the site: the pages stage."""
-    plan = plan_pages(site, urls, with_map)
-    return plan, data_files(site, [page.route for page in plan if page.route != "404.html"], urls, memo)
+def _made_later(make: Callable[[], dict[str, bytes]], timings: Timings | None) -> Iterator[tuple[str, bytes]]:
+    """Yield the files `make` returns, made when the first is asked for (counted as "data")."""
+    if timings is None:
+        yield from make().items()
+        return
+    with timings.phase("data"):
+        files = make()
+    yield from files.items()
 
 
 def check_outputs(project: Project, options: Options) -> None:
