@@ -124,6 +124,19 @@ def test_a_build_of_the_inputs_its_folder_was_built_from_reads_nothing_and_says_
     assert out.split(" in ")[0] == said.split(" in ")[0].replace("all written", "0 written")
 
 
+def test_a_build_with_nothing_changed_reads_the_records_summary_not_its_list_of_every_file(project, capsys, monkeypatch):
+    build(project, "site")
+    monkeypatch.setattr("sitegen.write.folder.Output._read_record", lambda self: pytest.fail("the whole record read"))
+    capsys.readouterr()
+    build(project, "site", "--verbose")
+    assert "Nothing built" in capsys.readouterr().out
+    (project / "site" / "index.html").write_text("changed by hand", encoding="utf-8")
+    monkeypatch.undo()
+    build(project, "site", "--verbose")
+    assert "Nothing built" not in capsys.readouterr().out
+    assert "changed by hand" not in (project / "site" / "index.html").read_text(encoding="utf-8")
+
+
 def test_an_input_outside_the_files_a_build_reads_makes_it_read_them_again(project, capsys):
     build(project, "site")
     build(project, "site", "--base-url", "https://reader.example/list/")
@@ -389,5 +402,5 @@ def test_the_records_of_output_folders_that_are_gone_are_forgotten(project):
     shutil.rmtree(project / "elsewhere")
     edit(project / "content" / "site.yaml", "Test Reading List", "Another Reading List")
     build(project, "site")
-    assert len(list(outputs.glob("*.json"))) == 1
+    assert len(list(outputs.glob("*.json"))) == 1 and len(list(outputs.glob("*.built"))) == 1
     assert len(list(outputs.glob("*.back"))) <= 1

@@ -142,6 +142,12 @@ class Output:
     def record_path(self) -> Path:
         return self.state / f"{self.key}.json"
 
+    @property
+    def built_path(self) -> Path:
+        """The record's summary: what the output folder was built from, and a hash of its files'
+        sizes and times. `unchanged` reads it alone: the record lists every file, twice."""
+        return self.state / f"{self.key}.built"
+
     def __enter__(self) -> Self:
         self._fail_if_unusable()
         try:
@@ -182,15 +188,16 @@ class Output:
         added since); else None."""
         if self._lock is None:
             raise RuntimeError("unchanged() outside `with Output(...)`")
-        record = self._load_record()
-        if record.built is None or record.built.inputs != inputs:
+        summary = self._read_built()
+        if summary is None or summary.get("inputs") != inputs or not isinstance(summary.get("summary"), dict):
             return None
         try:
             on_disk = _walk(self.folder)
         except OSError:
             return None
-        expected = {path: _on_disk(stamp) for path, stamp in record.files.items()}
-        return (record.built, len(expected)) if on_disk == expected and self.folder.is_dir() else None
+        if _stamps_digest(on_disk) != summary.get("stamps") or not self.folder.is_dir():
+            return None
+        return Built(inputs, summary["summary"]), len(on_disk)
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -229,7 +236,7 @@ class Output:
             written.add(path)
         removed = tuple(sorted(path for path in out_now if path not in new))
         if self.folder.is_dir() and not written and not removed:
-            if built != record.built:  # the same files, from other inputs
+            if built != record.built or (built is not None and not self.built_path.exists()):  # other inputs
                 self._save_record(_Record(record.out, files=new, back=record.back, back_clean=record.back_clean,
                                           built=built))
             return WriteReport(written=(), kept=len(new), removed=())
@@ -292,10 +299,26 @@ class Output:
         return _Record.from_json(value, str(self.folder))
 
     def _save_record(self, record: _Record) -> None:
+        self.built_path.unlink(missing_ok=True)  # it never outlives the record it sums up
         temporary = self.record_path.with_name(self.record_path.name + ".tmp")
         temporary.write_text(json.dumps(record.as_json(), separators=(",", ":")), encoding="utf-8")
         os.replace(temporary, self.record_path)
         self._record = record
+        if record.built is not None:
+            stamps = _stamps_digest({path: _on_disk(stamp) for path, stamp in record.files.items()})
+            summary = {"format": RECORD_FORMAT, "out": record.out, "inputs": record.built.inputs,
+                       "summary": record.built.summary, "stamps": stamps}
+            temporary.write_text(json.dumps(summary, separators=(",", ":")), encoding="utf-8")
+            os.replace(temporary, self.built_path)
+
+    def _read_built(self) -> dict[str, Any] | None:
+        try:
+            value = json.loads(self.built_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(value, dict) or value.get("format") != RECORD_FORMAT or value.get("out") != str(self.folder):
+            return None
+        return value
 
     def _clean_leftovers(self) -> None:
         """Remove what a killed build left: a half-written record, an older sitegen's staging."""
@@ -323,6 +346,7 @@ class Output:
                     continue  # a build is running for it right now
                 try:
                     _remove_tree(path.with_suffix(".back"))
+                    path.with_suffix(".built").unlink(missing_ok=True)
                     path.unlink(missing_ok=True)
                     path.with_suffix(".lock").unlink(missing_ok=True)
                 finally:
@@ -432,6 +456,15 @@ def _walk(top: Path) -> dict[str, tuple[int, int]]:
                     status = entry.stat(follow_symlinks=False)
                     found[f"{prefix}{entry.name}"] = (status.st_size, status.st_mtime_ns)
     return found
+
+
+def _stamps_digest(files: dict[str, tuple[int, int]]) -> str:
+    """Return a hash of every file's path, size and modification time."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        size, mtime = files[path]
+        digest.update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def _on_disk(stamp: Stamp) -> tuple[int, int]:
