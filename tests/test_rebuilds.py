@@ -14,7 +14,8 @@ import pytest
 from sitegen.cli import main
 from sitegen.memo import KEEP_BUILDS, MISSING, REFRESH_BUILDS, Memo
 from sitegen.model import Theme
-from sitegen.pipeline import Options, build as build_site
+from sitegen.pipeline import Options
+from sitegen.pipeline import build as build_site
 from sitegen.project import Project
 from sitegen.write.memory import InMemory
 

@@ -13,10 +13,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import quote
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
