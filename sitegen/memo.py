@@ -104,9 +104,9 @@ class Memo:
         self._fetched: dict[str, tuple[bytes, str] | None] = {}  # entries `each` read ahead of `_load`
         self._database: sqlite3.Connection | None = None
         self._generation = 0
-        # With `keep`: (step, inputs) -> key, for the keys hashed by this build and the one before.
-        self._keys: dict[tuple[str, tuple[object, ...]], str] = {}
-        self._keys_before: dict[tuple[str, tuple[object, ...]], str] = {}
+        # With `keep`: (step, inputs) -> [key, the last build that asked], for this build and the one before.
+        self._keys: dict[tuple[str, tuple[object, ...]], list[str | int]] = {}
+        self._builds = 0
 
     def __call__(self, step: Callable[..., T], *inputs: object) -> T:
         """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
@@ -254,13 +254,14 @@ class Memo:
         if not self.keep:
             return self._digest(name, inputs)
         try:
-            found = self._keys.get((name, inputs)) or self._keys_before.get((name, inputs))
+            entry = self._keys.get((name, inputs))
         except (TypeError, ValueError):  # an unhashable input (a list, an array)
             return self._digest(name, inputs)
-        if found is None:
-            found = self._digest(name, inputs)
-        self._keys[(name, inputs)] = found
-        return found
+        if entry is None:
+            entry = self._keys[(name, inputs)] = [self._digest(name, inputs), self._builds]
+        else:
+            entry[1] = self._builds  # marked in place: the inputs are not hashed twice
+        return str(entry[0])
 
     def _digest(self, name: str, inputs: tuple[object, ...]) -> str:
         digest = hashlib.sha256(f"{code_version()}\0{name}\0".encode())
@@ -290,7 +291,9 @@ class Memo:
         self._children = {key: children for key, children in self._children.items() if key in kept}
         self._used = set()
         self._origins = {}
-        self._keys_before, self._keys = self._keys, {}
+        self._builds += 1
+        for stale in [inputs for inputs, entry in self._keys.items() if int(entry[1]) < self._builds - 1]:
+            del self._keys[stale]
         self._coming = {}  # what a failed build asked for and never took
         self.hits, self.misses = 0, 0
         self.computed = Counter()
