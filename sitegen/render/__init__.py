@@ -39,7 +39,7 @@ def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, me
             memo.compute_missing(to_html, [(part,) for page in new for part in page.parts],
                                  functools.partial(_converted, pool))
         ahead.append((batch, known))
-        if len(ahead) > 1:
+        if len(ahead) > (1 if pool is not None else 0):  # without workers, nothing to overlap
             yield from _files(*ahead.popleft(), templates, layout, memo)
     while ahead:
         yield from _files(*ahead.popleft(), templates, layout, memo)
