@@ -25,6 +25,7 @@ import io
 import pickle
 import sqlite3
 import sys
+import weakref
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
@@ -90,7 +91,7 @@ class Memo:
         self._values: dict[str, Any] = {}
         self._used: set[str] = set()  # keys used by the current build
         self._recent: deque[set[str]] = deque(maxlen=MEMORY_BUILDS - 1)  # keys used by the builds before
-        self._origins: dict[int, tuple[Any, str]] = {}  # id of a value returned -> (value, its key)
+        self._origins: dict[int, tuple[Any, str]] = {}  # id of a value returned -> (it, or a weak reference, its key)
         self._pending: dict[str, tuple[str, bytes]] = {}  # new entries: key -> (step, blob)
         # The steps a step called while it was computed: when it is found, they count as used too,
         # so that what it was made of is kept for as long as it is (a page's converted Markdown).
@@ -275,12 +276,28 @@ class Memo:
         if isinstance(value, Memo):
             return _Known("the memo")  # a step made of steps takes the memo: it is no input of its result
         found = self._origins.get(id(value))
-        return _Known(found[1]) if found is not None and found[0] is value else value
+        if found is None:
+            return value
+        held = found[0]() if isinstance(found[0], weakref.ref) else found[0]
+        return _Known(found[1]) if held is value else value
 
     def _known(self, value: T, key: str) -> T:
-        if not isinstance(value, (str, bytes, int, float, bool, type(None))):
-            self._origins[id(value)] = (value, key)
+        """Note that `value` was returned under `key`, for as long as something else holds it:
+        a page streamed to the writer is let go once written (a tuple, which cannot be
+        referred to weakly, is held until the next build)."""
+        if isinstance(value, (str, bytes, int, float, bool, type(None))):
+            return value
+        origin = id(value)
+        try:
+            held: object = weakref.ref(value, functools.partial(self._forget, origin))
+        except TypeError:
+            held = value
+        self._origins[origin] = (held, key)
         return value
+
+    def _forget(self, origin: int, gone: weakref.ref[Any]) -> None:
+        if (found := self._origins.get(origin)) is not None and found[0] is gone:
+            del self._origins[origin]
 
     def start_build(self) -> None:
         """Begin a build: values no recent build used are let go from memory."""
