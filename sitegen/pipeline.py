@@ -183,10 +183,11 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
                ) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
     """Return every page to make, and the site's files (path, bytes): the pages made and
     rendered a batch at a time as the files are taken, then the data files (search, feeds,
-    citations: made once the pages are), then the assets.
+    citations), then the assets.
 
     With `documents`, each page's Markdown is put there as its page goes by (for --markdown).
-    The pages whose routes are `first` come first, then the others in route order.
+    The pages whose routes are `first` come first, then the others in route order; the data
+    files are then made after the pages, else before them.
     """
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
@@ -198,18 +199,29 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
         pages = keeping_markdown(pages, documents)
     layout = Layout(site.config, navigation(with_map), urls)
     routes = sorted(page.route for page in plan if page.route != "404.html")
-    data = _made_later(lambda: data_files(site, routes, urls, memo), timings)
+    data = _data_files(lambda: data_files(site, routes, urls, memo), timings, later=bool(first))
     return plan, chain(render_pages(pages, templates, layout, memo, pool), data, assets.items())
 
 
-def _made_later(make: Callable[[], dict[str, bytes]], timings: Timings | None) -> Iterator[tuple[str, bytes]]:
-    """Yield the files `make` returns, made when the first is asked for (counted as "data")."""
+def _data_files(make: Callable[[], dict[str, bytes]], timings: Timings | None,
+                later: bool) -> Iterator[tuple[str, bytes]]:
+    """Return the data files, made now (before the pages stream, their working memory is let
+    go first: docs/performance.md), or `later`, when the first is asked for, once the pages
+    are (serve's open pages are then shown before the rest is made). Their time counts as "data"."""
+    if later:
+        return _made_when_asked(make, timings)
+    return iter(_timed(make, timings).items())
+
+
+def _made_when_asked(make: Callable[[], dict[str, bytes]], timings: Timings | None) -> Iterator[tuple[str, bytes]]:
+    yield from _timed(make, timings).items()
+
+
+def _timed(make: Callable[[], dict[str, bytes]], timings: Timings | None) -> dict[str, bytes]:
     if timings is None:
-        yield from make().items()
-        return
+        return make()
     with timings.phase("data"):
-        files = make()
-    yield from files.items()
+        return make()
 
 
 def check_outputs(project: Project, options: Options) -> None:
