@@ -6,7 +6,8 @@ edit costs only the steps it touches. The site is kept in memory and served from
 no file is written (unless --out names a folder). The system's file events (watchfiles) start a
 rebuild; a burst of saves is one rebuild. Pages are served with a small live-reload script
 added on the way out (the built files are never touched): it listens for server-sent events
-and reloads its page when that page changed. An edit to sitegen's own code restarts the
+and reloads its page when that page changed. A build makes the pages open in a browser
+first and tells them before it makes the rest, as hugo server's fast render does. An edit to sitegen's own code restarts the
 server (the new code could not be loaded into this process). While the last build failed,
 every page shows its error instead, and the server keeps watching.
 """
