@@ -106,7 +106,7 @@ class Memo:
         self._database: sqlite3.Connection | None = None
         self._generation = 0
         # With `keep`: (step, inputs) -> [key, the last build that asked], for this build and the one before.
-        self._keys: dict[tuple[str, tuple[object, ...]], list[str | int]] = {}
+        self._keys: dict[tuple[str, tuple[object, ...]], _KeyEntry] = {}
         self._builds = 0
 
     def __call__(self, step: Callable[..., T], *inputs: object) -> T:
@@ -259,10 +259,10 @@ class Memo:
         except (TypeError, ValueError):  # an unhashable input (a list, an array)
             return self._digest(name, inputs)
         if entry is None:
-            entry = self._keys[(name, inputs)] = [self._digest(name, inputs), self._builds]
+            entry = self._keys[(name, inputs)] = _KeyEntry(self._digest(name, inputs), self._builds)
         else:
-            entry[1] = self._builds  # marked in place: the inputs are not hashed twice
-        return str(entry[0])
+            entry.build = self._builds  # marked in place: the inputs are not hashed twice
+        return entry.key
 
     def _digest(self, name: str, inputs: tuple[object, ...]) -> str:
         digest = hashlib.sha256(f"{code_version()}\0{name}\0".encode())
@@ -309,7 +309,7 @@ class Memo:
         self._used = set()
         self._origins = {}
         self._builds += 1
-        for stale in [inputs for inputs, entry in self._keys.items() if int(entry[1]) < self._builds - 1]:
+        for stale in [inputs for inputs, entry in self._keys.items() if entry.build < self._builds - 1]:
             del self._keys[stale]
         self._coming = {}  # what a failed build asked for and never took
         self.hits, self.misses = 0, 0
@@ -456,6 +456,14 @@ class _Sink:
 
     def __init__(self, digest: hashlib._Hash) -> None:
         self.write = digest.update
+
+
+@dataclass
+class _KeyEntry:
+    """A key `Memo.key` knows by its inputs, and the last build that asked for it."""
+
+    key: str
+    build: int
 
 
 @dataclass(frozen=True)
