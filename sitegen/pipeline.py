@@ -199,29 +199,21 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
         pages = keeping_markdown(pages, documents)
     layout = Layout(site.config, navigation(with_map), urls)
     routes = sorted(page.route for page in plan if page.route != "404.html")
-    data = _data_files(lambda: data_files(site, routes, urls, memo), timings, later=bool(first))
+    timings = timings or Timings()
+
+    def made_data() -> dict[str, bytes]:
+        with timings.phase("data"):
+            return data_files(site, routes, urls, memo)
+
+    # Made before the pages stream, the data files' working memory is let go first
+    # (docs/performance.md); when serve's open pages come first, they are shown before the data files are made.
+    data = _when_asked(made_data) if first else iter(made_data().items())
     return plan, chain(render_pages(pages, templates, layout, memo, pool), data, assets.items())
 
 
-def _data_files(make: Callable[[], dict[str, bytes]], timings: Timings | None,
-                later: bool) -> Iterator[tuple[str, bytes]]:
-    """Return the data files, made now (before the pages stream, their working memory is let
-    go first: docs/performance.md), or `later`, when the first is asked for, once the pages
-    are (serve's open pages are then shown before the rest is made). Their time counts as "data"."""
-    if later:
-        return _made_when_asked(make, timings)
-    return iter(_timed(make, timings).items())
-
-
-def _made_when_asked(make: Callable[[], dict[str, bytes]], timings: Timings | None) -> Iterator[tuple[str, bytes]]:
-    yield from _timed(make, timings).items()
-
-
-def _timed(make: Callable[[], dict[str, bytes]], timings: Timings | None) -> dict[str, bytes]:
-    if timings is None:
-        return make()
-    with timings.phase("data"):
-        return make()
+def _when_asked(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    """Yield the files `make` returns, made when the first is asked for."""
+    yield from make().items()
 
 
 def check_outputs(project: Project, options: Options) -> None:
