@@ -5,11 +5,13 @@ and the fit, the pages' HTML and the rendered pages of the last build are at han
 edit costs only the steps it touches. The site is kept in memory and served from there:
 no file is written (unless --out names a folder). The system's file events (watchfiles) start a
 rebuild; a burst of saves is one rebuild. Pages are served with a small live-reload script
-added on the way out (the built files are never touched): it listens for server-sent events
-and reloads its page when that page changed. A build makes the pages open in a browser
-first and tells them before it makes the rest, as hugo server's fast render does. An edit to sitegen's own code restarts the
-server (the new code could not be loaded into this process). While the last build failed,
-every page shows its error instead, and the server keeps watching.
+(reload.js, added on the way out: the built files are never touched). It listens for
+server-sent events and shows the new version of its page when that page changed: the new
+body swapped in when the stylesheets and scripts are the same, a reload otherwise. A build
+makes the pages open in a browser first and tells them before it makes the rest, as hugo
+server's fast render does. An edit to sitegen's own code restarts the server (the new code
+could not be loaded into this process). While the last build failed, every page shows its
+error instead, and the server keeps watching.
 """
 
 from __future__ import annotations
@@ -48,26 +50,7 @@ HISTORY = 16  # outcomes kept for the listeners that have not heard of them yet
 SETTLE_MILLISECONDS = 50  # editors save in several writes: a rebuild waits until they are this quiet
 WAKE_MILLISECONDS = 200  # how often the idle watcher looks at whether serve is stopping or should save
 SAVE_AFTER_SECONDS = 3.0  # the memo is stored for the next process once no file changed for this long
-RELOAD_SCRIPT = b"""\
-// Added by `sitegen serve` to the pages it serves; never part of the built site.
-(function () {
-  var script = document.currentScript;
-  var here = window.location.pathname;
-  // The server makes the pages open in a browser first, and tells them first.
-  var events = new EventSource(script.src.replace(/reload\\.js$/, "events") + "?page=" + encodeURIComponent(here));
-  var first = null;
-  events.onmessage = function (event) {
-    var build = JSON.parse(event.data);
-    if (first === null) { first = build; return; }
-    if (build.server !== first.server || build.pages === "*" || build.pages.indexOf(here) >= 0
-        || (build.failed && !first.failed) || (first.failed && !build.failed)) {
-      events.close();
-      window.location.reload();
-    }
-    first = build;
-  };
-})();
-"""
+RELOAD_SCRIPT = (Path(__file__).parent / "reload.js").read_bytes()  # added to every page served
 
 
 class _Server(ThreadingHTTPServer):
@@ -426,7 +409,7 @@ def serve(project: Project, host: str, port: int, out: Path | None, say: Callabl
                 continue
             last_change[0] = time.monotonic()
             paths = sorted({Path(path) for _, path in changes})
-            if any(path.is_relative_to(PACKAGE) and path.suffix in (".py", ".json") for path in paths):
+            if any(path.is_relative_to(PACKAGE) and path.suffix in (".py", ".json", ".js") for path in paths):
                 restart.set()
                 server.shutdown()
                 return

@@ -56,6 +56,12 @@ function focusSearchOnSlash(event) {
   box.select();
 }
 
+function enhance() {
+  document.querySelectorAll("table.sortable").forEach(enableSorting);
+  document.querySelectorAll("button[data-copy]").forEach(enableCopy);
+}
+
 document.addEventListener("keydown", focusSearchOnSlash);
-document.querySelectorAll("table.sortable").forEach(enableSorting);
-document.querySelectorAll("button[data-copy]").forEach(enableCopy);
+enhance();
+// `sitegen serve` shows an edit by swapping in the page's new body: enhance that one too.
+document.addEventListener("sitegen:swap", enhance);
