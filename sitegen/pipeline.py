@@ -99,36 +99,36 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
     memo.start_build()
     state = project.cache / OUTPUTS
     output = options.out if isinstance(options.out, InMemory) else Output(options.out, state, options.force)
-    with output:  # a folder is locked for the whole build: one build at a time
+    # The folder is locked for the whole build: one build at a time. The pool's processes start
+    # now, while this process is small, and stop with the build; they first walk the folder.
+    with output, worker_pool(options.workers or worker_count()) as pool:
         inputs = None
         if isinstance(output, Output) and options.markdown is None:
             with timings.phase("inputs"):
                 inputs = inputs_hash(project, options, memo)
-                found = output.unchanged(inputs) if inputs is not None and memo.read_disk else None
+                found = output.unchanged(inputs, pool) if inputs is not None and memo.read_disk else None
             if found is not None:
                 return unchanged_result(*found, options, started, timings)
-        # The pool's processes start now, while this process is small, and stop with the build.
-        with worker_pool(options.workers or worker_count()) as pool:
-            with timings.phase("read"):
-                site, warnings = read_site(Files(project, memo), options.base_url)
-                if options.strict and warnings:
-                    raise SitegenError(warnings)
-                templates = memo.share(read_templates(project.templates))
-                assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
-            with timings.phase("learn"):
-                site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
-            documents: dict[str, bytes] | None = {} if options.markdown is not None else None
-            with timings.phase("pages"):
-                plan, files = site_files(site, templates, assets, memo, pool, documents, options.first, timings)
-            counts = {"pages": len(plan), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
-                      "tags": len(site.curation.tags), "warnings": [problem.as_json() for problem in warnings]}
-            with timings.phase("write"):
-                if isinstance(output, Output):
-                    built = Built(inputs, counts) if inputs is not None else None
-                    report = output.publish(timings.each("render", files), built)
-                else:
-                    first = [output_path(page.route) for page in plan if page.route in options.first]
-                    report = output.publish(timings.each("render", files), first)
+        with timings.phase("read"):
+            site, warnings = read_site(Files(project, memo), options.base_url)
+            if options.strict and warnings:
+                raise SitegenError(warnings)
+            templates = memo.share(read_templates(project.templates))
+            assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
+        with timings.phase("learn"):
+            site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo))
+        documents: dict[str, bytes] | None = {} if options.markdown is not None else None
+        with timings.phase("pages"):
+            plan, files = site_files(site, templates, assets, memo, pool, documents, options.first, timings)
+        counts = {"pages": len(plan), "papers": len(site.catalog.papers), "themes": len(site.curation.themes),
+                  "tags": len(site.curation.tags), "warnings": [problem.as_json() for problem in warnings]}
+        with timings.phase("write"):
+            if isinstance(output, Output):
+                built = Built(inputs, counts) if inputs is not None else None
+                report = output.publish(timings.each("render", files), built)
+            else:
+                first = [output_path(page.route) for page in plan if page.route in options.first]
+                report = output.publish(timings.each("render", files), first)
         if options.markdown is not None and documents is not None:  # documents is there with --markdown
             with Output(options.markdown, state, options.force, "--markdown") as markdown:
                 markdown.publish(documents.items())

@@ -12,7 +12,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from sitegen.errors import SitegenError
-from sitegen.write.folder import Output, WriteReport
+from sitegen.pool import worker_pool
+from sitegen.write.folder import Output, WriteReport, _stamps_digest, _walk, walk_digest
 
 from .conftest import REPO
 
@@ -332,3 +333,27 @@ def test_system_errors_while_writing_are_one_line_and_leave_the_site(tmp_path, m
         monkeypatch.undo()
     publish(out, {**SITE, "index.html": b"new"})
     assert tree(out)["index.html"] == b"new"
+
+
+def test_the_folder_sums_up_alike_walked_here_or_by_processes_and_any_change_to_a_file_shows(tmp_path):
+    site = tmp_path / "site"
+    files = {".hidden": b"h", "index.html": b"home", "papers/index.html": b"list", "papers/alpha/index.html": b"a",
+             "papers/alpha/citation.bib": b"@a", "papers/beta/deep/er/file.txt": b"x", "assets/site.css": b"c"}
+    for path, data in files.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_bytes(data)
+    summed = _stamps_digest(_walk(site))  # as the record sums up the files it wrote
+    assert summed.startswith(f"{len(files)}:")
+    assert walk_digest(site) == summed
+    with worker_pool(2) as pool:
+        assert walk_digest(site, pool) == summed
+    deep = site / "papers" / "beta" / "deep" / "er" / "file.txt"
+    changes = [lambda: deep.write_bytes(b"xy"), lambda: os.utime(deep, ns=(1, 1)),
+               lambda: (site / "papers" / "alpha" / "new.txt").write_bytes(b""), lambda: (site / ".hidden").unlink()]
+    seen = {summed}
+    for change in changes:
+        change()
+        with worker_pool(2) as pool:
+            now = walk_digest(site, pool)
+        assert now == walk_digest(site) == _stamps_digest(_walk(site)) and now not in seen
+        seen.add(now)

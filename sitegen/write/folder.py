@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
@@ -182,22 +183,22 @@ class Output:
         except OSError as error:
             raise SitegenError(os_problem(error, self.folder, "cannot write the site into this folder")) from None
 
-    def unchanged(self, inputs: str) -> tuple[Built, int] | None:
+    def unchanged(self, inputs: str, pool: Executor | None = None) -> tuple[Built, int] | None:
         """Return what the folder was built from and how many files it holds, if it was built
         from `inputs` and every file is still as the build left it (none changed, removed or
-        added since); else None."""
+        added since); else None. The pool's processes walk the folder, if given."""
         if self._lock is None:
             raise RuntimeError("unchanged() outside `with Output(...)`")
         summary = self._read_built()
         if summary is None or summary.get("inputs") != inputs or not isinstance(summary.get("summary"), dict):
             return None
         try:
-            on_disk = _walk(self.folder)
+            stamps = walk_digest(self.folder, pool)
         except OSError:
             return None
-        if _stamps_digest(on_disk) != summary.get("stamps") or not self.folder.is_dir():
+        if stamps != summary.get("stamps") or not self.folder.is_dir():
             return None
-        return Built(inputs, summary["summary"]), len(on_disk)
+        return Built(inputs, summary["summary"]), int(stamps.split(":")[0])
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -458,13 +459,64 @@ def _walk(top: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
+STAMPS_MODULUS = 1 << 128
+
+
+def _stamp_hash(path: str, size: int, mtime: int) -> int:
+    line = f"{path}\0{size}\0{mtime}".encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "little")
+
+
 def _stamps_digest(files: dict[str, tuple[int, int]]) -> str:
-    """Return a hash of every file's path, size and modification time."""
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        size, mtime = files[path]
-        digest.update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    """Return a hash of every file's path, size and modification time: how many files, and
+    the sum of a hash of each, so that it can be summed in parts, in any order (`walk_digest`)."""
+    total = sum(_stamp_hash(path, size, mtime) for path, (size, mtime) in files.items())
+    return f"{len(files)}:{total % STAMPS_MODULUS:032x}"
+
+
+def walk_digest(top: Path, pool: Executor | None = None) -> str:
+    """Return `_stamps_digest(_walk(top))` without holding the stamps. This process walks the
+    first two levels; the folders below are walked in shares, by the pool's processes if given."""
+    total, count = 0, 0
+    deeper: list[tuple[str, str]] = []
+    pending = [(str(top), "", 0)]
+    while pending:
+        folder, prefix, depth = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                path = prefix + entry.name
+                if not entry.is_dir(follow_symlinks=False):
+                    status = entry.stat(follow_symlinks=False)
+                    total, count = total + _stamp_hash(path, status.st_size, status.st_mtime_ns), count + 1
+                elif depth == 0:
+                    pending.append((entry.path, path + "/", 1))
+                else:
+                    deeper.append((entry.path, path + "/"))
+    shares = [deeper[start::WALK_SHARES] for start in range(WALK_SHARES)]
+    summed = pool.map(_walk_sum, shares) if pool is not None else map(_walk_sum, shares)
+    for share_total, share_count in summed:
+        total, count = total + share_total, count + share_count
+    return f"{count}:{total % STAMPS_MODULUS:032x}"
+
+
+WALK_SHARES = 8  # the folders below the first two levels, in as many shares for a pool to take in turn
+
+
+def _walk_sum(folders: list[tuple[str, str]]) -> tuple[int, int]:
+    """Return the sum of the stamp hashes of every file under `folders` (path, prefix), and their count."""
+    total, count = 0, 0
+    pending = list(folders)
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    status = entry.stat(follow_symlinks=False)
+                    total += _stamp_hash(f"{prefix}{entry.name}", status.st_size, status.st_mtime_ns)
+                    count += 1
+    return total % STAMPS_MODULUS, count
 
 
 def _on_disk(stamp: Stamp) -> tuple[int, int]:
