@@ -28,17 +28,17 @@ def fetched(page, name: str) -> int:
 def test_an_edit_shows_on_the_open_page_in_place_with_its_stylesheet_scripts_and_enhancements_kept(
         project, chromium):
     with serving(project) as server:
-        page = chromium.new_page(bypass_csp=True)  # for wait_for_function; the pages are unchanged
+        page = chromium.new_page()  # under the pages' own security policy
         page.goto(server.url + PAPER)
         page.evaluate("window.notReloaded = true")
         assert page.is_visible("button[data-copy='citation']"), "site.js shows the copy button"
         edit(project / "templates" / "base.html", "</footer>", "<p>edited template</p></footer>")
-        page.wait_for_function("document.body.innerText.includes('edited template')", timeout=WAIT_MS)
+        page.locator("footer", has_text="edited template").wait_for(timeout=WAIT_MS)
         assert page.evaluate("window.notReloaded") is True, "the new body was swapped in, the page not reloaded"
         assert page.is_visible("button[data-copy='citation']"), "site.js enhanced the new body"
         assert (fetched(page, "site.css"), fetched(page, "site.js"), fetched(page, "reload.js")) == (1, 1, 1)
         edit(project / "content" / "site.yaml", "Test Reading List", "Renamed List")
-        page.wait_for_function("document.title.endsWith('Renamed List')", timeout=WAIT_MS)
+        page.locator("meta[property='og:site_name'][content='Renamed List']").wait_for(state="attached", timeout=WAIT_MS)
         assert page.evaluate("window.notReloaded") is True
         assert page.locator("meta[property='og:site_name']").get_attribute("content") == "Renamed List"
         assert page.locator("head title").count() == 1 and page.locator("link[rel='stylesheet']").count() == 1
