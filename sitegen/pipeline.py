@@ -105,8 +105,9 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
         inputs = None
         if isinstance(output, Output) and options.markdown is None:
             with timings.phase("inputs"):
+                walk = output.walk(pool) if memo.read_disk else None  # the pool walks while the inputs are hashed
                 inputs = inputs_hash(project, options, memo)
-                found = output.unchanged(inputs, pool) if inputs is not None and memo.read_disk else None
+                found = output.unchanged(inputs, walk) if inputs is not None and walk is not None else None
             if found is not None:
                 return unchanged_result(*found, options, started, timings)
         with timings.phase("read"):

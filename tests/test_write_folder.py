@@ -344,9 +344,9 @@ def test_the_folder_sums_up_alike_walked_here_or_by_processes_and_any_change_to_
         (site / path).write_bytes(data)
     summed = _stamps_digest(_walk(site))  # as the record sums up the files it wrote
     assert summed.startswith(f"{len(files)}:")
-    assert walk_digest(site) == summed
+    assert walk_digest(site)() == summed
     with worker_pool(2) as pool:
-        assert walk_digest(site, pool) == summed
+        assert walk_digest(site, pool)() == summed
     deep = site / "papers" / "beta" / "deep" / "er" / "file.txt"
     changes = [lambda: deep.write_bytes(b"xy"), lambda: os.utime(deep, ns=(1, 1)),
                lambda: (site / "papers" / "alpha" / "new.txt").write_bytes(b""), lambda: (site / ".hidden").unlink()]
@@ -354,6 +354,6 @@ def test_the_folder_sums_up_alike_walked_here_or_by_processes_and_any_change_to_
     for change in changes:
         change()
         with worker_pool(2) as pool:
-            now = walk_digest(site, pool)
-        assert now == walk_digest(site) == _stamps_digest(_walk(site)) and now not in seen
+            now = walk_digest(site, pool)()
+        assert now == walk_digest(site)() == _stamps_digest(_walk(site)) and now not in seen
         seen.add(now)

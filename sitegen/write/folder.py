@@ -54,6 +54,16 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class Walk:
+    """A walk of an output folder begun by `Output.walk`: the summary its last build left, and
+    the hash of its files' sizes and times, as a function that waits for the walk to end (and
+    raises OSError if the folder changed under it)."""
+
+    summary: dict[str, Any]
+    stamps: Callable[[], str]
+
+
+@dataclass(frozen=True)
 class WriteReport:
     """What a publication changed: files whose bytes are new, files kept, files removed."""
 
@@ -183,22 +193,33 @@ class Output:
         except OSError as error:
             raise SitegenError(os_problem(error, self.folder, "cannot write the site into this folder")) from None
 
-    def unchanged(self, inputs: str, pool: Executor | None = None) -> tuple[Built, int] | None:
-        """Return what the folder was built from and how many files it holds, if it was built
-        from `inputs` and every file is still as the build left it (none changed, removed or
-        added since); else None. The pool's processes walk the folder, if given."""
+    def walk(self, pool: Executor | None = None) -> Walk | None:
+        """Start walking the folder to compare it with the summary its last build left, the pool's
+        processes summing the deeper folders while this one goes on; None when there is no such
+        summary, or no folder."""
         if self._lock is None:
-            raise RuntimeError("unchanged() outside `with Output(...)`")
+            raise RuntimeError("walk() outside `with Output(...)`")
         summary = self._read_built()
-        if summary is None or summary.get("inputs") != inputs or not isinstance(summary.get("summary"), dict):
+        if summary is None or not isinstance(summary.get("summary"), dict):
             return None
         try:
-            stamps = walk_digest(self.folder, pool)
+            return Walk(summary, walk_digest(self.folder, pool))
         except OSError:
             return None
-        if stamps != summary.get("stamps") or not self.folder.is_dir():
+
+    def unchanged(self, inputs: str, walk: Walk) -> tuple[Built, int] | None:
+        """Return what the folder was built from and how many files it holds, if it was built
+        from `inputs` and every file is still as the build left it (none changed, removed or
+        added since): `walk` is this build's walk of it. Else None."""
+        if walk.summary.get("inputs") != inputs:
             return None
-        return Built(inputs, summary["summary"]), int(stamps.split(":")[0])
+        try:
+            stamps = walk.stamps()
+        except OSError:
+            return None
+        if stamps != walk.summary.get("stamps") or not self.folder.is_dir():
+            return None
+        return Built(inputs, walk.summary["summary"]), int(stamps.split(":")[0])
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -474,9 +495,10 @@ def _stamps_digest(files: dict[str, tuple[int, int]]) -> str:
     return f"{len(files)}:{total % STAMPS_MODULUS:032x}"
 
 
-def walk_digest(top: Path, pool: Executor | None = None) -> str:
-    """Return `_stamps_digest(_walk(top))` without holding the stamps. This process walks the
-    first two levels; the folders below are walked in shares, by the pool's processes if given."""
+def walk_digest(top: Path, pool: Executor | None = None) -> Callable[[], str]:
+    """Start summing `_stamps_digest(_walk(top))` without holding the stamps, and return the
+    function that waits for the sum. This process walks the first two levels; the folders below
+    are walked in shares, by the pool's processes if given, while this one goes on."""
     total, count = 0, 0
     deeper: list[tuple[str, str]] = []
     pending = [(str(top), "", 0)]
@@ -493,8 +515,15 @@ def walk_digest(top: Path, pool: Executor | None = None) -> str:
                 else:
                     deeper.append((entry.path, path + "/"))
     shares = [deeper[start::WALK_SHARES] for start in range(WALK_SHARES)]
-    summed = pool.map(_walk_sum, shares) if pool is not None else map(_walk_sum, shares)
-    for share_total, share_count in summed:
+    if pool is None:
+        summed = [_walk_sum(share) for share in shares]
+        return lambda: _digest_of(total, count, summed)
+    futures = [pool.submit(_walk_sum, share) for share in shares]
+    return lambda: _digest_of(total, count, [future.result() for future in futures])
+
+
+def _digest_of(total: int, count: int, shares: Iterable[tuple[int, int]]) -> str:
+    for share_total, share_count in shares:
         total, count = total + share_total, count + share_count
     return f"{count}:{total % STAMPS_MODULUS:032x}"
 
