@@ -283,14 +283,18 @@ class Memo:
 
     def _known(self, value: T, key: str) -> T:
         """Note that `value` was returned under `key`, for as long as something else holds it:
-        a page streamed to the writer is let go once written (a tuple, which cannot be
-        referred to weakly, is held until the next build)."""
+        a page streamed to the writer is let go once written. A value that cannot be referred
+        to weakly (a tuple, a dict) is held until the next build under `keep`, where the memo
+        holds it anyway; a one-off build does not hold it (the data files, written and let go),
+        and a step given it hashes what it holds."""
         if isinstance(value, (str, bytes, int, float, bool, type(None))):
             return value
         origin = id(value)
         try:
             held: object = weakref.ref(value, functools.partial(self._forget, origin))
         except TypeError:
+            if not self.keep:
+                return value
             held = value
         self._origins[origin] = (held, key)
         return value

@@ -182,13 +182,13 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
                pool: Executor | None = None, documents: dict[str, bytes] | None = None,
                first: frozenset[str] = frozenset(), timings: Timings | None = None,
                ) -> tuple[tuple[Planned, ...], Iterator[tuple[str, bytes]]]:
-    """Return every page to make, and the site's files (path, bytes): the pages made and
-    rendered a batch at a time as the files are taken, then the data files (search, feeds,
-    citations), then the assets.
+    """Return every page to make, and the site's files (path, bytes): the data files (search,
+    feeds, citations), then the pages made and rendered a batch at a time as the files are
+    taken, then the assets.
 
     With `documents`, each page's Markdown is put there as its page goes by (for --markdown).
-    The pages whose routes are `first` come first, then the others in route order; the data
-    files are then made after the pages, else before them.
+    The pages whose routes are `first` come first, then the others in route order, then the
+    data files, made when the pages are.
     """
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
@@ -206,15 +206,20 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
         with timings.phase("data"):
             return data_files(site, routes, urls, memo)
 
-    # Made before the pages stream, the data files' working memory is let go first
-    # (docs/performance.md); when serve's open pages come first, they are shown before the data files are made.
-    data = _when_asked(made_data) if first else iter(made_data().items())
-    return plan, chain(render_pages(pages, templates, layout, memo, pool), data, assets.items())
+    # Made and written before the pages, the data files and their working memory are let go
+    # first (docs/performance.md); when serve's open pages come first, they are shown before
+    # the data files are made.
+    pages_files = render_pages(pages, templates, layout, memo, pool)
+    if first:
+        return plan, chain(pages_files, _handed_over(made_data), assets.items())
+    return plan, chain(_handed_over(made_data()), pages_files, assets.items())
 
 
-def _when_asked(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
-    """Yield the files `make` returns, made when the first is asked for."""
-    yield from make().items()
+def _handed_over(files: dict[str, bytes] | Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    """Yield the files (or those `files` makes, when the first is asked for), each let go once taken."""
+    held = files() if callable(files) else files
+    while held:
+        yield held.popitem()
 
 
 def check_outputs(project: Project, options: Options) -> None:
