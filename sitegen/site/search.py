@@ -30,12 +30,15 @@ import json
 import re
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitegen.model import Site
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MANIFEST_ROUTE = "search/index.json"
 PACK_FORMAT = 2
@@ -142,15 +145,16 @@ def tokens(text: str) -> list[str]:
 class Postings:
     """Every (term, field, document) of the index with the weight lunr.Builder gives it.
 
-    Parallel columns sorted by term, then field, then document. `terms` are in the order
-    JavaScript compares strings (UTF-16 code units), the order of the shards' ranges.
+    Parallel columns (NumPy arrays of integers) sorted by term, then field, then document.
+    `terms` are in the order JavaScript compares strings (UTF-16 code units), the order of
+    the shards' ranges.
     """
 
     terms: tuple[str, ...]
-    term: list[int]
-    field: list[int]
-    document: list[int]
-    weight: list[int]  # lunr's BM25 weight, boost included, in thousandths (lunr rounds it to three decimals)
+    term: np.ndarray
+    field: np.ndarray
+    document: np.ndarray
+    weight: np.ndarray  # lunr's BM25 weight, boost included, in thousandths (lunr rounds it to three decimals)
 
 
 def postings(found: Sequence[Sequence[tuple[str, ...]]], boosts: Sequence[int]) -> Postings:
@@ -164,7 +168,7 @@ def postings(found: Sequence[Sequence[tuple[str, ...]]], boosts: Sequence[int]) 
     count = len(found[0]) if found else 0
     terms = tuple(sorted({term for field in found for document in field for term in document}, key=_js_order))
     number = {term: index for index, term in enumerate(terms)}
-    columns = {name: array("q") for name in ("term", "field", "document", "frequency", "length")}
+    columns = {name: array("i") for name in ("term", "field", "document", "frequency", "length")}
     average = []
     for field_number, field in enumerate(found):
         total = 0
@@ -180,7 +184,7 @@ def postings(found: Sequence[Sequence[tuple[str, ...]]], boosts: Sequence[int]) 
             total += len(document)
         average.append(total / count if count else 0.0)
     at_term, at_field, at_document, frequency, length = (
-        np.frombuffer(columns[name], dtype=np.int64) for name in ("term", "field", "document", "frequency", "length"))
+        np.frombuffer(columns[name], dtype=np.int32) for name in ("term", "field", "document", "frequency", "length"))
     containing = np.bincount(at_term, minlength=len(terms)).astype(np.float64)
     idf = np.log(1 + np.abs((count - containing + 0.5) / (containing + 0.5)))
     k1, b = BM25_K1, BM25_B
@@ -189,37 +193,31 @@ def postings(found: Sequence[Sequence[tuple[str, ...]]], boosts: Sequence[int]) 
     weight = weight * np.array(boosts, dtype=np.float64)[at_field]
     order = np.lexsort((at_document, at_field, at_term))
     thousandths = np.floor(weight[order] * 1000 + 0.5).astype(np.int64)
-    return Postings(terms=terms, term=at_term[order].tolist(), field=at_field[order].tolist(),
-                    document=at_document[order].tolist(), weight=thousandths.tolist())
+    return Postings(terms=terms, term=at_term[order], field=at_field[order], document=at_document[order],
+                    weight=thousandths)
 
 
 def _js_order(term: str) -> bytes:
     return term.encode("utf-16-be", "surrogatepass")
 
 
-def shards(index: Postings, fields: Sequence[int], size: int) -> tuple[list[str], list[list[Any]]]:
-    """Split the postings of some fields into shards of consecutive terms; return their first terms and contents.
+def shards(index: Postings, fields: Sequence[int], size: int) -> Iterator[tuple[str, list[Any]]]:
+    """Split the postings of some fields into shards of consecutive terms; yield each shard's
+    first term and contents, one shard at a time.
 
     A shard lists its terms, each as [term, field, [document, weight, ...], field, ...], with
     each document number less the one before it in its list.
     """
-    wanted = set(fields)
-    firsts: list[str] = []
-    contents: list[list[Any]] = []
     current: list[Any] = []
     held = 0
     entry: list[Any] = []
     listed: list[int] = []
     last_term = last_field = last_document = -1
-    for term, field, document, weight in zip(index.term, index.field, index.document, index.weight, strict=True):
-        if field not in wanted:
-            continue
+    for term, field, document, weight in _rows(index, fields):
         if term != last_term:
             if held >= size:
-                contents.append(current)
+                yield current[0][0], current
                 current, held = [], 0
-            if not current:
-                firsts.append(index.terms[term])
             entry = [index.terms[term]]
             current.append(entry)
             last_term, last_field = term, -1
@@ -231,8 +229,21 @@ def shards(index: Postings, fields: Sequence[int], size: int) -> tuple[list[str]
         last_document = document
         held += 1
     if current:
-        contents.append(current)
-    return firsts, contents
+        yield current[0][0], current
+
+
+ROWS_AT_ONCE = 1 << 16  # postings turned into Python numbers at a time by `_rows`
+
+
+def _rows(index: Postings, fields: Sequence[int]) -> Iterator[tuple[int, int, int, int]]:
+    """Yield (term, field, document, weight) of each posting of `fields`, in order."""
+    import numpy as np
+
+    chosen = np.flatnonzero(np.isin(index.field, fields))
+    for start in range(0, len(chosen), ROWS_AT_ONCE):
+        at = chosen[start:start + ROWS_AT_ONCE]
+        yield from zip(index.term[at].tolist(), index.field[at].tolist(), index.document[at].tolist(),
+                       index.weight[at].tolist(), strict=True)
 
 
 def snippet(abstract: str, length: int = SNIPPET_LENGTH) -> str:
@@ -278,8 +289,10 @@ def search_files(documents: tuple[SearchDocument, ...], themes: tuple[tuple[str,
     parts: dict[str, bytes] = {}
     firsts: dict[str, list[str]] = {}
     for stage, fields, size in STAGES:
-        firsts[stage], contents = shards(index, fields, size)
-        parts.update((f"{stage}/{number}.json", dumps(shard)) for number, shard in enumerate(contents))
+        firsts[stage] = []
+        for number, (first, shard) in enumerate(shards(index, fields, size)):
+            firsts[stage].append(first)
+            parts[f"{stage}/{number}.json"] = dumps(shard)
     for start in range(0, len(documents), PAPER_CHUNK):
         chunk = documents[start:start + PAPER_CHUNK]
         parts[f"papers/{start // PAPER_CHUNK}.json"] = dumps(
