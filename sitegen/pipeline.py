@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import chain
@@ -188,7 +188,7 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
 
     With `documents`, each page's Markdown is put there as its page goes by (for --markdown).
     The pages whose routes are `first` come first, then the others in route order, then the
-    data files, made when the pages are.
+    data files, made once the pages are.
     """
     urls = Urls.from_base_url(site.config.base_url)
     with_map = templates.has("map.html") and bool(site.learning and site.learning.positions)
@@ -202,24 +202,16 @@ def site_files(site: Site, templates: Templates, assets: dict[str, bytes], memo:
     routes = sorted(page.route for page in plan if page.route != "404.html")
     timings = timings or Timings()
 
-    def made_data() -> dict[str, bytes]:
-        with timings.phase("data"):
-            return data_files(site, routes, urls, memo)
+    def data() -> Iterator[tuple[str, bytes]]:
+        for group in timings.each("data", data_files(site, routes, urls, memo)):
+            while group:
+                yield group.popitem()  # each file let go once the writer has it
 
-    # Made and written before the pages, the data files and their working memory are let go
-    # first (docs/performance.md); when serve's open pages come first, they are shown before
-    # the data files are made.
     pages_files = render_pages(pages, templates, layout, memo, pool)
-    if first:
-        return plan, chain(pages_files, _handed_over(made_data), assets.items())
-    return plan, chain(_handed_over(made_data()), pages_files, assets.items())
-
-
-def _handed_over(files: dict[str, bytes] | Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
-    """Yield the files (or those `files` makes, when the first is asked for), each let go once taken."""
-    held = files() if callable(files) else files
-    while held:
-        yield held.popitem()
+    if first:  # serve: the open pages are shown before the data files are made
+        return plan, chain(pages_files, data(), assets.items())
+    # Made and written before the pages, the data files and their working memory are let go first (docs/performance.md).
+    return plan, chain(data(), pages_files, assets.items())
 
 
 def check_outputs(project: Project, options: Options) -> None:

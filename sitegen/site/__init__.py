@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sitegen.memo import Memo
 from sitegen.model import Catalog, Paper, Site
@@ -22,13 +22,14 @@ from sitegen.site.urls import (
 __all__ = ["data_files", "make_pages", "plan_pages"]
 
 
-def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -> dict[str, bytes]:
-    """Return the site's files for machines: the search index, feeds, sitemap and papers.json."""
+def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -> Iterator[dict[str, bytes]]:
+    """Yield the site's files for machines a group at a time, each made once the one before
+    was taken: the search index; the feeds, sitemap and papers.json; the citations. Each group
+    is a new dict, the caller's to empty."""
     themes = tuple((theme.slug, theme.title) for theme in site.curation.themes)
-    files = dict(memo(search_files, search_documents(site), themes))
-    files.update(feed_files(site, page_routes, urls.absolute, memo))
-    files.update(citation_files(site, urls, memo))
-    return files
+    yield dict(memo(search_files, search_documents(site), themes))
+    yield dict(feed_files(site, page_routes, urls.absolute, memo))
+    yield dict(citation_files(site, urls, memo))
 
 
 def citation_files(site: Site, urls: Urls, memo: Memo | None = None) -> dict[str, bytes]:

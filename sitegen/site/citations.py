@@ -164,7 +164,7 @@ def csl_json(papers: Iterable[Paper], keys: dict[str, str], url_of: Any) -> byte
     return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=4096)  # a build asks once per paper page; serve, again for the pages an edit makes
 def json_ld(paper: Paper, url: str, site_title: str, site_url: str, tags: tuple[str, ...]) -> str:
     """Return a schema.org ScholarlyArticle as JSON safe inside an HTML data block."""
     value: dict[str, Any] = {"@context": "https://schema.org", "@type": "ScholarlyArticle",
