@@ -183,18 +183,30 @@ def postings(found: Sequence[Sequence[tuple[str, ...]]], boosts: Sequence[int]) 
             columns["length"].extend([len(document)] * len(frequencies))
             total += len(document)
         average.append(total / count if count else 0.0)
+    del found, number  # what is left is the columns: let the terms of each document go
     at_term, at_field, at_document, frequency, length = (
         np.frombuffer(columns[name], dtype=np.int32) for name in ("term", "field", "document", "frequency", "length"))
     containing = np.bincount(at_term, minlength=len(terms)).astype(np.float64)
     idf = np.log(1 + np.abs((count - containing + 0.5) / (containing + 0.5)))
     k1, b = BM25_K1, BM25_B
-    averages = np.array(average, dtype=np.float64)[at_field]
-    weight = idf[at_term] * ((k1 + 1) * frequency) / (k1 * (1 - b + b * (length / averages)) + frequency)
-    weight = weight * np.array(boosts, dtype=np.float64)[at_field]
+    # idf * ((k1 + 1) * frequency) / (k1 * (1 - b + b * (length / average)) + frequency), each
+    # operation as that expression does it, in place: one array of doubles at a time, not six.
+    denominator = length / np.array(average, dtype=np.float64)[at_field]
+    denominator *= b
+    denominator += 1 - b
+    denominator *= k1
+    denominator += frequency
+    weight = idf[at_term]
+    weight *= (k1 + 1) * frequency
+    weight /= denominator
+    del denominator
+    weight *= np.array(boosts, dtype=np.float64)[at_field]
     order = np.lexsort((at_document, at_field, at_term))
-    thousandths = np.floor(weight[order] * 1000 + 0.5).astype(np.int64)
+    weight = weight[order]
+    weight *= 1000
+    weight += 0.5
     return Postings(terms=terms, term=at_term[order], field=at_field[order], document=at_document[order],
-                    weight=thousandths)
+                    weight=np.floor(weight, out=weight).astype(np.int64))
 
 
 def _js_order(term: str) -> bytes:
