@@ -209,3 +209,17 @@ def test_citation_keys_are_unique_even_when_thousands_share_a_base():
     keys = citation_keys(papers)
     assert len(set(keys.values())) == 5000
     assert all(key.startswith("anonndcopy-") for key in keys.values())
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_the_csl_json_file_is_what_one_json_dump_of_its_items_writes(count):
+    from sitegen.model import Paper
+    from sitegen.site.citations import csl_item, csl_json
+
+    texts = ["Line\nbreak, \"quoted\", tab\t", "Separators \u2028 and \u2029, ünïcode, </script>", "Plain"]
+    papers = [Paper(id=f"p{i}", title=texts[i], abstract=texts[(i + 1) % 3], authors=None, published="2024-01-0" + str(i + 1),
+                    upvotes=None, links=(), sources=("a.md:1",)) for i in range(count)]
+    keys = {paper.id: f"key{paper.id}" for paper in papers}
+    items = [csl_item(paper, keys[paper.id], f"https://x.org/{paper.id}/") for paper in papers]
+    expected = (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert csl_json(papers, keys, lambda paper: f"https://x.org/{paper.id}/") == expected

@@ -160,8 +160,14 @@ def csl_item(paper: Paper, key: str, url: str) -> dict[str, Any]:
 
 
 def csl_json(papers: Iterable[Paper], keys: dict[str, str], url_of: Any) -> bytes:
-    items = [csl_item(paper, keys[paper.id], url_of(paper)) for paper in sorted(papers, key=lambda p: keys[p.id])]
-    return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Return the papers as one CSL-JSON array, as `json.dumps(items, indent=2)` writes it.
+
+    Each item is serialised alone and indented (a JSON string holds no raw line break), so
+    the whole list of items is never held as Python objects and text at once.
+    """
+    items = [json.dumps(csl_item(paper, keys[paper.id], url_of(paper)), ensure_ascii=False, indent=2)
+             .replace("\n", "\n  ").encode("utf-8") for paper in sorted(papers, key=lambda p: keys[p.id])]
+    return b"[\n  " + b",\n  ".join(items) + b"\n]\n" if items else b"[]\n"
 
 
 @functools.lru_cache(maxsize=4096)  # a build asks once per paper page; serve, again for the pages an edit makes
