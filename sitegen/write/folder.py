@@ -28,9 +28,10 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
@@ -464,20 +465,26 @@ class _Back:
 
 def _walk(top: Path) -> dict[str, tuple[int, int]]:
     """Return every file under `top` (hidden ones too) with its size and modification time."""
-    found: dict[str, tuple[int, int]] = {}
     if not top.is_dir():
-        return found
-    folders = [(str(top), "")]
-    while folders:
-        folder, prefix = folders.pop()
+        return {}
+    return {path: (size, mtime) for path, size, mtime in _files_under([(str(top), "")])}
+
+
+def _files_under(folders: list[tuple[str, str]], below: list[tuple[str, str]] | None = None,
+                 ) -> Iterator[tuple[str, int, int]]:
+    """Yield (path, size, modification time) of every file under `folders` (each a folder and
+    the prefix of its files' paths). With `below`, only the files directly in them: the
+    folders inside them are put in `below` instead."""
+    pending = list(folders)
+    while pending:
+        folder, prefix = pending.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                    (pending if below is None else below).append((entry.path, f"{prefix}{entry.name}/"))
                 else:
                     status = entry.stat(follow_symlinks=False)
-                    found[f"{prefix}{entry.name}"] = (status.st_size, status.st_mtime_ns)
-    return found
+                    yield f"{prefix}{entry.name}", status.st_size, status.st_mtime_ns
 
 
 STAMPS_MODULUS = 1 << 128
@@ -499,21 +506,11 @@ def walk_digest(top: Path, pool: Executor | None = None) -> Callable[[], str]:
     """Start summing `_stamps_digest(_walk(top))` without holding the stamps, and return the
     function that waits for the sum. This process walks the first two levels; the folders below
     are walked in shares, by the pool's processes if given, while this one goes on."""
-    total, count = 0, 0
+    second: list[tuple[str, str]] = []
     deeper: list[tuple[str, str]] = []
-    pending = [(str(top), "", 0)]
-    while pending:
-        folder, prefix, depth = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                path = prefix + entry.name
-                if not entry.is_dir(follow_symlinks=False):
-                    status = entry.stat(follow_symlinks=False)
-                    total, count = total + _stamp_hash(path, status.st_size, status.st_mtime_ns), count + 1
-                elif depth == 0:
-                    pending.append((entry.path, path + "/", 1))
-                else:
-                    deeper.append((entry.path, path + "/"))
+    # The second level is walked once the first has been, and has filled `second`.
+    top_files = chain(_files_under([(str(top), "")], second), _files_under(second, deeper))
+    total, count = _stamps_sum(top_files)
     shares = [deeper[start::WALK_SHARES] for start in range(WALK_SHARES)]
     if pool is None:
         summed = [_walk_sum(share) for share in shares]
@@ -533,18 +530,13 @@ WALK_SHARES = 8  # the folders below the first two levels, in as many shares for
 
 def _walk_sum(folders: list[tuple[str, str]]) -> tuple[int, int]:
     """Return the sum of the stamp hashes of every file under `folders` (path, prefix), and their count."""
+    return _stamps_sum(_files_under(folders))
+
+
+def _stamps_sum(files: Iterable[tuple[str, int, int]]) -> tuple[int, int]:
     total, count = 0, 0
-    pending = list(folders)
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    status = entry.stat(follow_symlinks=False)
-                    total += _stamp_hash(f"{prefix}{entry.name}", status.st_size, status.st_mtime_ns)
-                    count += 1
+    for path, size, mtime in files:
+        total, count = total + _stamp_hash(path, size, mtime), count + 1
     return total % STAMPS_MODULUS, count
 
 
