@@ -79,6 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # generation far less often than Python's default (as mypy does); see docs/performance.md.
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
     try:
+        os.getcwd()  # files are named from the working folder: it must still be there
+    except FileNotFoundError:
+        print("sitegen: error: the working folder was removed: cd into the project's folder again and "
+              "run the command there", file=sys.stderr)
+        return EXIT_PROBLEM
+    try:
         return int(args.run(args))
     except SitegenError as error:
         report(error.problems, args)

@@ -134,3 +134,14 @@ def test_strict_makes_warnings_fail_check_and_build(capsys, tmp_path):
     code, out, err = run(capsys, "build", *common, "--out", str(tmp_path / "site"), "--strict")
     assert code == 1 and "with --strict: nothing was built." in err
     assert not (tmp_path / "site").exists()
+
+
+def test_a_removed_working_folder_is_one_line_and_exit_code_1_without_traceback(tmp_path):
+    gone, out = tmp_path / "gone", tmp_path / "site"
+    gone.mkdir()
+    command = (f'cd "{gone}" && rmdir "{gone}" && "{sys.executable}" -m sitegen build --content "{CONTENT}" '
+               f'--templates "{TEMPLATES}" --out "{out}"')
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and "the working folder was removed" in done.stderr
+    assert not out.exists()
