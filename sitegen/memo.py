@@ -242,7 +242,7 @@ class Memo:
 
     def share(self, value: T) -> T:
         """Return `value`, hashed once now: steps that take it as an input then hash its digest."""
-        return self._known(value, self.key("shared", (value,)))
+        return self._known(value, self.key("shared", (value,)), hold=True)
 
     def key(self, name: str, inputs: tuple[object, ...]) -> str:
         """Return the hash of a step's name and inputs, under this version of the code.
@@ -281,19 +281,19 @@ class Memo:
         held = found[0]() if isinstance(found[0], weakref.ref) else found[0]
         return _Known(found[1]) if held is value else value
 
-    def _known(self, value: T, key: str) -> T:
+    def _known(self, value: T, key: str, hold: bool = False) -> T:
         """Note that `value` was returned under `key`, for as long as something else holds it:
         a page streamed to the writer is let go once written. A value that cannot be referred
-        to weakly (a tuple, a dict) is held until the next build under `keep`, where the memo
-        holds it anyway; a one-off build does not hold it (the data files, written and let go),
-        and a step given it hashes what it holds."""
+        to weakly (a tuple, a dict) is held until the next build when `hold` is given or under
+        `keep`, where the memo holds it anyway; else it is not held (a one-off build's data
+        files, written and let go), and a step given it hashes what it holds."""
         if isinstance(value, (str, bytes, int, float, bool, type(None))):
             return value
         origin = id(value)
         try:
             held: object = weakref.ref(value, functools.partial(self._forget, origin))
         except TypeError:
-            if not self.keep:
+            if not (hold or self.keep):
                 return value
             held = value
         self._origins[origin] = (held, key)

@@ -269,6 +269,25 @@ def test_a_step_made_for_each_of_many_inputs_is_computed_once_per_new_input_and_
     assert again.each(double, []) == []
 
 
+def files_of(count: int) -> dict[str, bytes]:
+    return {f"{n}.txt": b"x" * n for n in range(count)}
+
+
+def test_a_one_off_memo_lets_go_of_a_dict_a_step_returned_and_a_kept_memo_or_a_shared_value_holds_it(tmp_path):
+    """A dict cannot be referred to weakly: a one-off build does not hold one (its data files
+    are let go once written), while serve's memo holds every value, and share() is asked to."""
+    import sys
+
+    alone = sys.getrefcount(files_of(3))  # the references of a dict only the caller holds
+    one_off = Memo(tmp_path, keep=False)
+    files = one_off(files_of, 3)
+    assert files == files_of(3) and sys.getrefcount(files) == alone + 1  # and the name `files`
+    shared = one_off.share(files_of(2))
+    assert sys.getrefcount(shared) > alone + 1
+    kept = Memo(None, keep=True)
+    assert sys.getrefcount(kept(files_of, 3)) > alone
+
+
 def test_a_memo_kept_for_many_builds_knows_last_builds_keys_by_equal_inputs_without_pickling_them(monkeypatch):
     memo, one_off = Memo(None, keep=True), Memo(None, keep=False)
     theme = Theme("attention", "Attention", "Where it starts.")
