@@ -498,8 +498,7 @@ def _stamp_hash(path: str, size: int, mtime: int) -> int:
 def _stamps_digest(files: dict[str, tuple[int, int]]) -> str:
     """Return a hash of every file's path, size and modification time: how many files, and
     the sum of a hash of each, so that it can be summed in parts, in any order (`walk_digest`)."""
-    total = sum(_stamp_hash(path, size, mtime) for path, (size, mtime) in files.items())
-    return f"{len(files)}:{total % STAMPS_MODULUS:032x}"
+    return _digest_of(*_stamps_sum((path, size, mtime) for path, (size, mtime) in files.items()), ())
 
 
 def walk_digest(top: Path, pool: Executor | None = None) -> Callable[[], str]:
