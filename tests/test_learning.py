@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import subprocess
 import sys
@@ -308,6 +309,28 @@ def test_scikit_learn_is_imported_only_by_the_commands_that_learn(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=REPO)
     assert done.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_the_map_and_related_papers_are_the_same_whatever_the_number_of_threads():
+    # BLAS and OpenMP split their sums by thread: the site must not depend on the processors.
+    program = (
+        "import hashlib, pickle\nfrom pathlib import Path\n"
+        "from sitegen.learn.features import features, paper_texts\n"
+        "from sitegen.learn.models import paper_positions, related_papers\n"
+        "from sitegen.project import Project\nfrom sitegen.read import read_site\n"
+        "from sitegen.read.files import Files\nfrom sitegen.memo import Memo\n"
+        f"project = Project(Path({str(CONTENT)!r}), Path({str(TEMPLATES)!r}))\n"
+        "site, _ = read_site(Files(project, Memo(None)), None)\n"
+        "texts = paper_texts(site.catalog.papers)\nids = tuple(t.id for t in texts)\nfound = features(texts)\n"
+        "print(hashlib.sha256(pickle.dumps((paper_positions(ids, found), related_papers(ids, found)))).hexdigest())\n"
+    )
+    digests = set()
+    for threads in ("1", "3"):
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=REPO,
+                              env=env)
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
 
 
 # ---- On the site ----------------------------------------------------------------------------

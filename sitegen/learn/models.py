@@ -11,9 +11,10 @@ deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sitegen.learn.features import Features
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
     from scipy.sparse import csr_matrix
 
+T = TypeVar("T")
 SEED = 0
 RELATED_COUNT = 5
 SUGGESTED_COUNT = 3  # themes suggested per uncurated paper, best first
@@ -30,6 +32,22 @@ BLOCK_CELLS = 2_000_000  # similarities computed at once (rows per block x paper
 EXACT_UP_TO = 5_000  # papers whose related papers are found by comparing every pair
 ANN_DIMENSIONS = 128  # of the SVD that groups papers for the approximate search
 ANN_PROBES = 8  # groups whose papers each group is compared with
+
+
+def one_thread(step: Callable[..., T]) -> Callable[..., T]:
+    """Run `step` with BLAS and OpenMP on one thread. How many threads share a dot product or
+    t-SNE's gradient changes the last bits of their sums, and with them the map and the order
+    of near ties among related papers: the site would differ from one machine to the next."""
+
+    @functools.wraps(step)
+    def limited(*args: Any) -> T:
+        import sklearn  # noqa: F401 - loads the OpenMP and BLAS libraries the limit applies to
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return step(*args)
+
+    return limited
 
 
 # ---- Themes -------------------------------------------------------------------------------
@@ -216,6 +234,7 @@ def map_positions(matrix: csr_matrix) -> np.ndarray:
 # ---- What the site shows ------------------------------------------------------------------
 
 
+@one_thread
 def related_papers(ids: tuple[str, ...], found: Features) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Return each paper's most similar papers, best first (none with nothing in common):
     exactly up to EXACT_UP_TO papers, approximately beyond."""
@@ -227,6 +246,7 @@ def related_papers(ids: tuple[str, ...], found: Features) -> tuple[tuple[str, tu
     )
 
 
+@one_thread
 def paper_positions(ids: tuple[str, ...], found: Features) -> tuple[tuple[str, tuple[float, float]], ...]:
     """Return each paper's place on the map."""
     positions = map_positions(found.matrix)
@@ -241,6 +261,7 @@ class ThemeLearning:
     keywords: tuple[tuple[str, tuple[str, ...]], ...]
 
 
+@one_thread
 def theme_learning(ids: tuple[str, ...], found: Features, themes_of: tuple[tuple[str, ...], ...],
                    slugs: tuple[str, ...]) -> ThemeLearning:
     """Fit the classifier on the curated papers; suggest themes for the others, and keywords."""
