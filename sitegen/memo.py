@@ -29,6 +29,7 @@ import weakref
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from importlib import metadata
 from itertools import islice
@@ -163,7 +164,7 @@ class Memo:
             finally:
                 if children := self._frames.pop():
                     self._children[key] = tuple(sorted(children))
-        if self.folder is not None and self.keep:
+        if self.keep:
             self._unpacked[key] = (name, value)  # packed by save(), after the build is shown
         elif self.folder is not None and (blob := _pack(value)) is not None:
             self._pending[key] = (name, blob)
@@ -225,6 +226,35 @@ class Memo:
         if missing:
             coming = _Coming(list(missing), compute_all(list(missing.values())))
             self._coming.update(dict.fromkeys(missing, coming))
+
+    def apart(self, pool: Executor, step: Callable[..., T], *inputs: object) -> Callable[[], T] | None:
+        """Start `memo(step, *inputs)` in a worker process of `pool`, with a memo of the worker's
+        own in memory, and return a function that waits for it and returns it as `memo(step,
+        *inputs)` would; or None when this memo knows it, or keeps values in memory (serve).
+
+        The steps it was made of are stored as if made here, packed by the worker; this memo
+        stands in the inputs as the worker's memo. For a one-off build's long step (the fit)
+        that this process need not wait for.
+        """
+        name = _name(step)
+        key = self.key(name, inputs)
+        if self.keep or key in self._values or key in self._coming or self._stored(key):
+            return None
+        future = pool.submit(_made_apart, step, tuple(_ITSELF if value is self else value for value in inputs))
+
+        def result() -> T:
+            value, made, children = future.result()
+            for made_key, (made_name, blob) in made.items():
+                self.misses += 1
+                self.computed[made_name] += 1
+                if self.folder is not None:
+                    self._pending[made_key] = (made_name, blob)
+                    self._pending_bytes += len(blob)
+            self._children.update(children)
+            self._coming[key] = _Coming([key], [value])
+            return self(step, *inputs)
+
+        return result
 
     def _stored(self, key: str) -> bool:
         if not self.read_disk or self.folder is None or (database := self._open()) is None:
@@ -475,6 +505,22 @@ class _Known:
     """A value the memo knows, in a key: by the key it was returned under."""
 
     key: str
+
+
+_ITSELF = _Known("the memo")  # the memo among a step's inputs, sent to a worker
+
+
+def _made_apart(step: Callable[..., T], inputs: tuple[object, ...],
+                ) -> tuple[T, dict[str, tuple[str, bytes]], dict[str, tuple[str, ...]]]:
+    """In a worker: return `step(*inputs)` made through a memo of its own (in memory), each
+    other step it made packed by key, and the steps each was made of."""
+    memo = Memo(None)
+    inputs = tuple(memo if isinstance(value, _Known) and value == _ITSELF else value for value in inputs)
+    value = memo(step, *inputs)
+    itself = memo.key(_name(step), inputs)
+    made = {key: (name, blob) for key, (name, made_value) in memo._unpacked.items()
+            if key != itself and (blob := _pack(made_value)) is not None}
+    return value, made, memo._children
 
 
 def _pack(value: object) -> bytes | None:

@@ -2,8 +2,9 @@
 system can, so that nothing is imported again. What a worker computes is what this process
 would have computed; tests compare the two.
 
-A forked worker must not run OpenMP code (scikit-learn's t-SNE and k-means): GNU libgomp
-hangs in a child whose parent has used it. Workers convert Markdown only.
+A forked worker must not run OpenMP code (scikit-learn's t-SNE and k-means) when its parent
+had used it: GNU libgomp hangs in such a child. `may_learn` tells whether the pool's workers
+were started before this process loaded scikit-learn, so that one of them may fit.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
@@ -33,10 +36,21 @@ def worker_pool(workers: int) -> Iterator[Executor | None]:
     # A first task forks every worker now, while this process is small: forked once the site
     # is made, they would share its memory and copy it page by page as their collector walks it.
     pool.submit(os.getpid)
+    if context.get_start_method() != "fork" or "sklearn" not in sys.modules:
+        _LEARNING.add(pool)
     try:
         yield pool
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+_LEARNING: weakref.WeakSet[Executor] = weakref.WeakSet()  # pools whose workers may run scikit-learn
+
+
+def may_learn(pool: Executor | None) -> bool:
+    """Tell whether `pool` is one of `worker_pool`'s whose workers may run scikit-learn: none of
+    them was forked from a process that had loaded it (and with it, maybe, used OpenMP)."""
+    return pool is not None and pool in _LEARNING
 
 
 def _end_with(parent: int) -> None:

@@ -23,6 +23,8 @@ from sitegen.learn.models import nearest
 from sitegen.learn.suggest import evaluate, suggestions
 from sitegen.memo import Memo
 from sitegen.model import Catalog, Curation, Learning
+from sitegen.pipeline import Options
+from sitegen.pipeline import build as build_site
 from sitegen.project import Project
 from sitegen.read import read_site
 from sitegen.read.files import Files
@@ -309,6 +311,25 @@ def test_scikit_learn_is_imported_only_by_the_commands_that_learn(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=REPO)
     assert done.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_a_fresh_build_fits_in_a_worker_while_the_markdown_is_converted_and_gives_one_processs_site(tmp_path):
+    # In a new process, which has not loaded scikit-learn, a worker may fit: the build's own
+    # process then never imports it. A worker forked after it had (here, in the test process)
+    # would hang in OpenMP, so only a new process can show it.
+    program = (
+        "import sys\nfrom sitegen.cli import main\n"
+        f"assert main(['build', '--content', {str(CONTENT)!r}, '--templates', {str(TEMPLATES)!r}, "
+        f"'--out', {str(tmp_path / 'apart')!r}, '--fresh']) == 0\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    project = Project(CONTENT, TEMPLATES)
+    build_site(project, Options(out=tmp_path / "here", workers=1), Memo(None))
+    apart, here = (sorted((tmp_path / name).rglob("*")) for name in ("apart", "here"))
+    assert [p.relative_to(tmp_path / "apart") for p in apart] == [p.relative_to(tmp_path / "here") for p in here]
+    assert all(a.read_bytes() == h.read_bytes() for a, h in zip(apart, here, strict=True) if a.is_file())
 
 
 def test_the_map_and_related_papers_are_the_same_whatever_the_number_of_threads():

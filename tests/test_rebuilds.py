@@ -370,6 +370,26 @@ def test_the_steps_a_step_is_made_of_stay_in_use_for_as_long_as_it_is(tmp_path):
     assert last(double, 4) == 8 and not last.computed
 
 
+def test_a_step_made_apart_in_a_worker_is_stored_with_the_steps_it_was_made_of(tmp_path):
+    from sitegen.pool import worker_pool
+
+    memo = Memo(tmp_path, keep=False)
+    with worker_pool(2) as pool:
+        assert pool is not None
+        made = memo.apart(pool, made_of_double, 4, memo)
+        assert made is not None and made() == 9
+    assert memo.computed == {"tests.test_rebuilds.made_of_double": 1, "tests.test_rebuilds.double": 1}
+    memo.save()
+    again = Memo(tmp_path, keep=False)
+    assert again(double, 4) == 8 and again(made_of_double, 4, again) == 9 and not again.computed
+    with worker_pool(2) as pool:
+        assert pool is not None and again.apart(pool, made_of_double, 4, again) is None, "known: made here"
+        assert Memo(tmp_path, keep=True).apart(pool, made_of_double, 4, again) is None, "serve makes it here"
+    again.save()
+    last = Memo(tmp_path, keep=False)
+    assert last(made_of_double, 4, last) == 9 and last(double, 4) == 8 and not last.computed
+
+
 def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, monkeypatch):
     # `sitegen serve` rebuilds on each edit; a curator may save again while a build runs.
     import sitegen.pipeline

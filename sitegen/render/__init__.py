@@ -45,6 +45,12 @@ def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, me
         yield from _files(*ahead.popleft(), templates, layout, memo)
 
 
+def convert_ahead(documents: Sequence[str], memo: Memo, pool: Executor) -> None:
+    """Start converting the Markdown `documents` in the pool's workers: rendering then takes
+    each as the page that holds it is laid out."""
+    memo.compute_missing(to_html, [(document,) for document in documents], functools.partial(_converted, pool))
+
+
 def _files(batch: list[Page], known: list[bytes | Missing], templates: Templates, layout: Layout,
            memo: Memo) -> Iterator[tuple[str, bytes]]:
     for page, found in zip(batch, known, strict=True):

@@ -711,16 +711,9 @@ class PaperView:
 
 def paper_view(site: Site, structure: Structure, paper: Paper) -> PaperView:
     """Gather what the page of `paper` shows from the site."""
-    themes = []
-    for slug in site.curation.themes_of(paper.id):
-        theme = structure.theme(slug)
-        if theme is not None:
-            index = structure.positions[slug].get(paper.id)
-            starts = index is not None and structure.theme_papers[slug][index][1]
-            themes.append((NavLink(theme.title, theme_route(slug)), starts))
     curated_in = site.curation.themes_of(paper.id)[:1]
     return PaperView(
-        paper=paper, notes=site.curation.notes_of(paper.id), themes=tuple(themes),
+        paper=paper, notes=site.curation.notes_of(paper.id), themes=paper_themes(site, structure, paper),
         neighbours=neighbours(structure, paper), bibtex_key=structure.keys[paper.id],
         related=related_links(site, structure, paper.id), suggested=suggested_themes(site, structure, paper.id),
         # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
@@ -728,29 +721,31 @@ def paper_view(site: Site, structure: Structure, paper: Paper) -> PaperView:
         site_title=site.config.title)
 
 
+def paper_themes(site: Site, structure: Structure, paper: Paper) -> tuple[tuple[NavLink, bool], ...]:
+    """Return the themes that hold `paper`, each with whether the paper starts it."""
+    themes = []
+    for slug in site.curation.themes_of(paper.id):
+        theme = structure.theme(slug)
+        if theme is not None:
+            index = structure.positions[slug].get(paper.id)
+            starts = index is not None and structure.theme_papers[slug][index][1]
+            themes.append((NavLink(theme.title, theme_route(slug)), starts))
+    return tuple(themes)
+
+
+def paper_documents(site: Site, urls: Urls) -> list[str]:
+    """Return the Markdown of every paper's page, in route order: it shows the listings, the
+    records and the curation, nothing learned, so it can be converted while learning runs."""
+    structure = Structure.of(site)
+    papers = sorted(site.catalog.papers, key=lambda paper: paper_route(paper.id))
+    return [paper_markdown(paper, site.curation.notes_of(paper.id), paper_themes(site, structure, paper), urls)
+            for paper in papers]
+
+
 def paper_page(view: PaperView, urls: Urls) -> Page:
     """Return a paper's page: what the listings, its record and the curators say of it."""
     paper, notes = view.paper, view.notes
     arxiv = None if notes.not_on_arxiv else notes.arxiv
-    lines = [f"# {md_text(paper.title)}", "", *authors_markdown(paper)]
-    if metadata_line(paper, authors=not paper.author_names):
-        lines += [metadata_line(paper, authors=not paper.author_names), ""]
-    if paper_links(paper, arxiv):
-        lines += [" · ".join(md_link(text, url) for text, url in paper_links(paper, arxiv)), ""]
-    # A raw HTML block, as in lists: Markdown leaves it alone, which spares it the inline
-    # patterns that were most of a paper page's conversion (docs/performance.md).
-    lines += ["## Abstract", "", f"<p>{html_text(paper.abstract)}</p>", ""]
-    if notes.note:
-        lines += ["## Curator's note", "", notes.note.strip(), ""]
-    if view.themes:
-        lines += ["## Themes", ""]
-        lines += [f"- {md_link(theme.title, urls.link(theme.route))}" + (" (start here)" if starts else "")
-                  for theme, starts in view.themes]
-        lines.append("")
-    if notes.tags:
-        lines += ["## Tags", "", ", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags), ""]
-    if more_links(paper, arxiv):
-        lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in more_links(paper, arxiv)), ""]
     url = urls.absolute(paper_route(paper.id))
     extras = PaperExtras(
         id=paper.id,
@@ -769,10 +764,35 @@ def paper_page(view: PaperView, urls: Urls) -> Page:
         title=paper.title,
         section="papers",
         description=split_excerpt(paper.abstract, 150)[0],
-        parts=("\n".join(lines),),
+        parts=(paper_markdown(paper, notes, view.themes, urls),),
         edit_url=view.edit_url,
         paper=extras,
     )
+
+
+def paper_markdown(paper: Paper, notes: PaperNotes, themes: tuple[tuple[NavLink, bool], ...], urls: Urls) -> str:
+    """Return the Markdown of a paper's page, given the themes that hold it."""
+    arxiv = None if notes.not_on_arxiv else notes.arxiv
+    lines = [f"# {md_text(paper.title)}", "", *authors_markdown(paper)]
+    if metadata_line(paper, authors=not paper.author_names):
+        lines += [metadata_line(paper, authors=not paper.author_names), ""]
+    if paper_links(paper, arxiv):
+        lines += [" · ".join(md_link(text, url) for text, url in paper_links(paper, arxiv)), ""]
+    # A raw HTML block, as in lists: Markdown leaves it alone, which spares it the inline
+    # patterns that were most of a paper page's conversion (docs/performance.md).
+    lines += ["## Abstract", "", f"<p>{html_text(paper.abstract)}</p>", ""]
+    if notes.note:
+        lines += ["## Curator's note", "", notes.note.strip(), ""]
+    if themes:
+        lines += ["## Themes", ""]
+        lines += [f"- {md_link(theme.title, urls.link(theme.route))}" + (" (start here)" if starts else "")
+                  for theme, starts in themes]
+        lines.append("")
+    if notes.tags:
+        lines += ["## Tags", "", ", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags), ""]
+    if more_links(paper, arxiv):
+        lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in more_links(paper, arxiv)), ""]
+    return "\n".join(lines)
 
 
 def tags_page(site: Site, structure: Structure, link: Link) -> Page:
