@@ -7,24 +7,35 @@ import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.memo import Memo
-from sitegen.model import Learning, PaperNotes, Placement
+from sitegen.model import Learning, Link, PaperNotes, Placement, Record
 from sitegen.pipeline import site_files
 from sitegen.pool import worker_pool
+from sitegen.project import Project
+from sitegen.read import read_site
+from sitegen.read.files import Files
+from sitegen.render.markdown import sanitize, to_html
 from sitegen.render.templates import read_templates
-from sitegen.site.paper_map import MAP_POINTS
 from sitegen.site.pages import (
     ALL_PAPERS_PAGE_SIZE,
     TAG_PAGE_SIZE,
     THEME_PAGE_SIZE,
+    NavLink,
     Pager,
+    Structure,
     added_order,
+    paper_parts,
+    paper_themes,
     show_date,
     split_excerpt,
 )
+from sitegen.site.paper_map import MAP_POINTS
+from sitegen.site.urls import Urls
 
-from .conftest import TEMPLATES
+from .conftest import CONTENT, TEMPLATES
 from .site_fixtures import CONFIG, LONG_ABSTRACT, curated_site, paper
 
 
@@ -349,3 +360,46 @@ def test_markdown_converted_by_worker_processes_gives_the_same_site_as_one_proce
     assert list(shared) == list(one) and shared == one
     assert memo.computed == alone.computed, "each document converted once, and remembered"
     assert memo._coming == {}, "every result the workers gave was taken"
+
+
+# ---- What sitegen writes with its HTML ------------------------------------------------------
+
+# Text that Markdown would read as markup, were it not escaped: emphasis, links, code, HTML,
+# entities, headings, list and quote starts, numbered lines, hard breaks.
+MARKUP_TEXT = st.lists(st.sampled_from([*"ab1. -+#>*_`[]()<>&;!\\'\"|~=:/\u00a0", "  ", "&amp;", "1. ", "<b>"]),
+                       min_size=1, max_size=16).map("".join)
+
+
+def body_of(parts: tuple) -> str:
+    return "\n".join(to_html(part) if isinstance(part, str) else sanitize(part.html) for part in parts)
+
+
+def document_of(parts: tuple) -> str:
+    return "\n".join(part if isinstance(part, str) else part.markdown for part in parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=MARKUP_TEXT, names=st.lists(MARKUP_TEXT, max_size=13), tags=st.lists(MARKUP_TEXT, max_size=3),
+       theme=MARKUP_TEXT, url=st.sampled_from(["https://a.example/x?q=1&r=(2)", "javascript:alert(1)", "/b c"]),
+       abstract=MARKUP_TEXT, note=st.sampled_from([None, "A *note*.", "- a list\n- of two"]),
+       upvotes=st.sampled_from([None, 1, 12]), starts=st.booleans())
+def test_a_paper_pages_html_written_with_its_markdown_is_what_markdown_makes_of_that_markdown(
+        title, names, tags, theme, url, abstract, note, upvotes, starts):
+    record = Record(arxiv="2401.00001", version=1, title=title, authors=tuple(names), published="2024-01-02",
+                    updated=None, primary_category=None, categories=()) if names else None
+    found = paper("p", title, abstract, published="2024-01-02", upvotes=upvotes, authors=len(names) or None,
+                  links=(Link(url, "code"), Link(url + "/page", "page")), record=record)
+    themes = ((NavLink(theme, "themes/t/"), starts),)
+    for notes, held in ((PaperNotes(tags=tuple(tags), note=note), themes), (PaperNotes(note=note), ())):
+        parts = paper_parts(found, notes, held, Urls.from_base_url("https://user.github.io/repo/"))
+        assert body_of(parts) == to_html(document_of(parts))
+
+
+def test_every_bundled_papers_page_is_what_markdown_makes_of_its_document():
+    site = read_site(Files(Project(CONTENT, TEMPLATES), Memo(None)))[0]
+    urls = Urls.from_base_url(site.config.base_url)
+    structure = Structure.of(site)
+    for found in site.catalog.papers:
+        parts = paper_parts(found, site.curation.notes_of(found.id), paper_themes(site, structure, found), urls)
+        assert any(not isinstance(part, str) for part in parts)
+        assert body_of(parts) == to_html(document_of(parts)), found.id

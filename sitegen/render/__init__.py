@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from itertools import islice
 
 from sitegen.memo import MISSING, Memo, Missing
-from sitegen.render.markdown import to_html
+from sitegen.render.markdown import sanitize, to_html
 from sitegen.render.templates import Layout, Templates, render_page
 from sitegen.site.pages import Page
 from sitegen.site.urls import output_path
@@ -36,7 +36,7 @@ def render_pages(pages: Iterable[Page], templates: Templates, layout: Layout, me
         known = memo.peek(laid_out, [(templates, layout, page, memo) for page in batch])
         new = [page for page, found in zip(batch, known, strict=True) if found is MISSING]
         if pool is not None and new:
-            memo.compute_missing(to_html, [(part,) for page in new for part in page.parts],
+            memo.compute_missing(to_html, [(part,) for page in new for part in page.parts if isinstance(part, str)],
                                  functools.partial(_converted, pool))
         ahead.append((batch, known))
         if len(ahead) > (1 if pool is not None else 0):  # without workers, nothing to overlap
@@ -58,8 +58,10 @@ def _files(batch: list[Page], known: list[bytes | Missing], templates: Templates
 
 
 def laid_out(templates: Templates, layout: Layout, page: Page, memo: Memo) -> bytes:
-    """Return one page's file: its Markdown's parts converted (each a step of its own), laid out."""
-    return render_page(templates, layout, page, "\n".join(memo(to_html, part) for part in page.parts))
+    """Return one page's file: its Markdown's parts converted (each a step of its own) or, for
+    a part sitegen wrote with its HTML, that HTML sanitized, laid out."""
+    body = "\n".join(memo(to_html, part) if isinstance(part, str) else sanitize(part.html) for part in page.parts)
+    return render_page(templates, layout, page, body)
 
 
 def _converted(pool: Executor, missing: Sequence[tuple[object, ...]]) -> Iterator[str]:

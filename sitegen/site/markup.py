@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
 
 # Characters Markdown would read as markup inside a line of listing text.
@@ -29,6 +30,16 @@ def md_text(text: str) -> str:
     return escaped
 
 
+def md_heading(level: int, text: str) -> str:
+    """Return a Markdown heading that shows exactly `text`: a closing # is escaped, or
+    Markdown would drop it as the heading's closing sequence ("C#")."""
+    escaped = md_text(text)
+    before = escaped[:-1]
+    if escaped.endswith("#") and (len(before) - len(before.rstrip("\\"))) % 2 == 0:  # not escaped already
+        escaped = before + "\\#"
+    return f"{'#' * level} {escaped}"
+
+
 def html_text(text: str) -> str:
     """Return text escaped for a raw HTML block inside Markdown (which Markdown leaves alone)."""
     return html.escape(" ".join(text.split()), quote=True)
@@ -45,3 +56,56 @@ def md_url(url: str) -> str:
 def md_link(text: str, url: str) -> str:
     """Return a Markdown link whose text is shown literally."""
     return f"[{md_text(text)}]({md_url(url)})"
+
+
+def html_link(text: str, url: str) -> str:
+    """Return the HTML that `md_link(text, url)` renders as."""
+    return f'<a href="{html.escape(md_url(url))}">{html_text(text)}</a>'
+
+
+@dataclass(frozen=True)
+class Written:
+    """A part of a page that sitegen writes from listing and YAML text alone: its Markdown, for
+    the page's document, and the HTML that Markdown renders as, written at once (a test holds
+    them equal). Python-Markdown then converts only what curators wrote."""
+
+    markdown: str
+    html: str
+
+
+class Writer:
+    """Blocks written in Markdown and in HTML side by side, as a `Written` part."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.blocks: list[str] = []
+        self.raw_last = False
+
+    def add(self, markdown: str, html_block: str, raw: bool = False) -> None:
+        """Add a block: its Markdown (lines, then a blank line follows) and its HTML."""
+        if self.raw_last:
+            self.blocks.append("")  # Markdown leaves a blank line after a raw HTML block
+        self.lines += [markdown, ""]
+        self.blocks.append(html_block)
+        self.raw_last = raw
+
+    def heading(self, level: int, text: str) -> None:
+        self.add(md_heading(level, text), f"<h{level}>{html_text(text)}</h{level}>")
+
+    def paragraph(self, markdown: str, html_inline: str) -> None:
+        self.add(markdown, f"<p>{html_inline}</p>")
+
+    def raw(self, html_block: str) -> None:
+        """Add a raw HTML block, which Markdown leaves as it is."""
+        self.add(html_block, html_block, raw=True)
+
+    def bullets(self, items: list[tuple[str, str]]) -> None:
+        """Add a list of (Markdown, HTML) items."""
+        self.add("\n".join(f"- {markdown}" for markdown, _ in items),
+                 "<ul>\n" + "".join(f"<li>{html_item}</li>\n" for _, html_item in items) + "</ul>")
+
+    def written(self, followed: bool = False) -> Written | None:
+        """Return the part, or None when empty; `followed`: another part comes after it."""
+        if not self.lines:
+            return None
+        return Written("\n".join(self.lines), "\n".join(self.blocks) + ("\n" if followed and self.raw_last else ""))

@@ -27,7 +27,7 @@ from sitegen.site.citations import (
     json_ld,
     short_authors,
 )
-from sitegen.site.markup import html_text, md_link, md_text
+from sitegen.site.markup import Writer, Written, html_link, html_text, md_heading, md_link, md_text
 from sitegen.site.paper_map import MAP_ROUTE, PaperMap, paper_maps
 from sitegen.site.urls import Urls, bibtex_route, paper_route, tag_route, theme_route
 
@@ -209,7 +209,7 @@ class Page:
     section: str
     # The body as Markdown, in parts converted one by one: a list's entries a few at a time,
     # so an edit to one note converts their part again, not the whole list.
-    parts: tuple[str, ...] = ()
+    parts: tuple[str | Written, ...] = ()
     edit_url: str | None = None
     paper: PaperExtras | None = None
     rows: tuple[PaperRow, ...] = ()
@@ -223,7 +223,7 @@ class Page:
     @property
     def markdown(self) -> str | None:
         """Return the page's Markdown document, its parts in order; None for a page without one."""
-        return "\n".join(self.parts) if self.parts else None
+        return "\n".join(part if isinstance(part, str) else part.markdown for part in self.parts) if self.parts else None
 
     @property
     def markdown_path(self) -> str:
@@ -484,7 +484,7 @@ def suggested_themes(site: Site, structure: Structure, paper_id: str) -> tuple[S
 
 
 def home_page(site: Site, structure: Structure, link: Link) -> Page:
-    lines = [f"# {md_text(site.config.title)}", "", md_text(site.config.description), ""]
+    lines = [md_heading(1, site.config.title), "", md_text(site.config.description), ""]
     if structure.themes:
         lines += ["## Themes in reading order", ""]
         for number, theme in enumerate(structure.themes, start=1):
@@ -583,7 +583,7 @@ def theme_page(view: ThemePageView, urls: Urls) -> Page:
     theme, pager, count, link = view.theme, view.pager, view.count, urls.link
     feed = theme_route(theme.slug) + "feed.xml"
     follow = f"Follow the theme with its {md_link('Atom feed', link(feed))}."
-    lines = [f"# {md_text(theme.title)}", ""]
+    lines = [md_heading(1, theme.title), ""]
     if pager is None or pager.number == 1:
         lines += [theme.description.strip(), "",
                   f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
@@ -639,20 +639,6 @@ def more_links(paper: Paper, arxiv: str | None) -> list[tuple[str, str]]:
     if paper.record is None and not arxiv:
         found += list(search_links(paper.title))
     return found
-
-
-def authors_markdown(paper: Paper) -> list[str]:
-    """Return the authors of a paper page: every name, those after the tenth folded away."""
-    names = paper.author_names
-    if not names:
-        return []
-    if len(names) <= FOLD_AUTHORS:
-        return [md_text(", ".join(names)), ""]
-    shown = ", ".join(names[:FOLD_AUTHORS])
-    # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
-    folded = (f"<details><summary>{html_text(shown)} and {len(names) - FOLD_AUTHORS} more"
-              f"</summary><p>{html_text(', '.join(names))}</p></details>")
-    return [folded, ""]
 
 
 def citation(paper: Paper, arxiv: str | None, url: str) -> str:
@@ -734,12 +720,14 @@ def paper_themes(site: Site, structure: Structure, paper: Paper) -> tuple[tuple[
 
 
 def paper_documents(site: Site, urls: Urls) -> list[str]:
-    """Return the Markdown of every paper's page, in route order: it shows the listings, the
-    records and the curation, nothing learned, so it can be converted while learning runs."""
+    """Return the Markdown to convert of every paper's page, in route order: it shows the
+    listings, the records and the curation, nothing learned, so it can be converted while
+    learning runs."""
     structure = Structure.of(site)
     papers = sorted(site.catalog.papers, key=lambda paper: paper_route(paper.id))
-    return [paper_markdown(paper, site.curation.notes_of(paper.id), paper_themes(site, structure, paper), urls)
-            for paper in papers]
+    return [part for paper in papers
+            for part in paper_parts(paper, site.curation.notes_of(paper.id), paper_themes(site, structure, paper), urls)
+            if isinstance(part, str)]
 
 
 def paper_page(view: PaperView, urls: Urls) -> Page:
@@ -764,35 +752,49 @@ def paper_page(view: PaperView, urls: Urls) -> Page:
         title=paper.title,
         section="papers",
         description=split_excerpt(paper.abstract, 150)[0],
-        parts=(paper_markdown(paper, notes, view.themes, urls),),
+        parts=paper_parts(paper, notes, view.themes, urls),
         edit_url=view.edit_url,
         paper=extras,
     )
 
 
-def paper_markdown(paper: Paper, notes: PaperNotes, themes: tuple[tuple[NavLink, bool], ...], urls: Urls) -> str:
-    """Return the Markdown of a paper's page, given the themes that hold it."""
+def paper_parts(paper: Paper, notes: PaperNotes, themes: tuple[tuple[NavLink, bool], ...],
+                urls: Urls) -> tuple[Written | str, ...]:
+    """Return the parts of a paper's page, given the themes that hold it: what sitegen writes
+    of the paper, as Markdown with its HTML; the curator's note, as Markdown to convert."""
     arxiv = None if notes.not_on_arxiv else notes.arxiv
-    lines = [f"# {md_text(paper.title)}", "", *authors_markdown(paper)]
-    if metadata_line(paper, authors=not paper.author_names):
-        lines += [metadata_line(paper, authors=not paper.author_names), ""]
-    if paper_links(paper, arxiv):
-        lines += [" · ".join(md_link(text, url) for text, url in paper_links(paper, arxiv)), ""]
-    # A raw HTML block, as in lists: Markdown leaves it alone, which spares it the inline
-    # patterns that were most of a paper page's conversion (docs/performance.md).
-    lines += ["## Abstract", "", f"<p>{html_text(paper.abstract)}</p>", ""]
-    if notes.note:
-        lines += ["## Curator's note", "", notes.note.strip(), ""]
+    head = Writer()
+    head.heading(1, paper.title)
+    names = paper.author_names
+    if len(names) > FOLD_AUTHORS:
+        # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
+        head.raw(f"<details><summary>{html_text(', '.join(names[:FOLD_AUTHORS]))} and "
+                 f"{len(names) - FOLD_AUTHORS} more</summary><p>{html_text(', '.join(names))}</p></details>")
+    elif names:
+        head.paragraph(md_text(", ".join(names)), html_text(", ".join(names)))
+    if line := metadata_line(paper, authors=not names):  # without names: dates and counts, no markup
+        head.paragraph(line, html_text(line))
+    if links := paper_links(paper, arxiv):
+        head.paragraph(" · ".join(md_link(text, url) for text, url in links),
+                       " · ".join(html_link(text, url) for text, url in links))
+    head.heading(2, "Abstract")
+    head.raw(f"<p>{html_text(paper.abstract)}</p>")
+    note = f"## Curator's note\n\n{notes.note.strip()}\n" if notes.note else None
+    tail = Writer()
     if themes:
-        lines += ["## Themes", ""]
-        lines += [f"- {md_link(theme.title, urls.link(theme.route))}" + (" (start here)" if starts else "")
-                  for theme, starts in themes]
-        lines.append("")
+        tail.heading(2, "Themes")
+        tail.bullets([(md_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""),
+                       html_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""))
+                      for theme, starts in themes])
     if notes.tags:
-        lines += ["## Tags", "", ", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags), ""]
-    if more_links(paper, arxiv):
-        lines += ["## Links", "", *(f"- {md_link(text, url)}" for text, url in more_links(paper, arxiv)), ""]
-    return "\n".join(lines)
+        tail.heading(2, "Tags")
+        tail.paragraph(", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags),
+                       ", ".join(html_link(tag, urls.link(tag_route(tag))) for tag in notes.tags))
+    if more := more_links(paper, arxiv):
+        tail.heading(2, "Links")
+        tail.bullets([(md_link(text, url), html_link(text, url)) for text, url in more])
+    return tuple(part for part in (head.written(followed=bool(note or tail.lines)), note, tail.written())
+                 if part is not None)
 
 
 def tags_page(site: Site, structure: Structure, link: Link) -> Page:
@@ -833,7 +835,7 @@ def tag_page(view: TagPageView, urls: Urls) -> Page:
     slug, pager, count, link = view.tag.slug, view.pager, view.count, urls.link
     feed = tag_route(slug) + "feed.xml"
     follow = f"Follow the tag with its {md_link('Atom feed', link(feed))}."
-    lines = [f"# Tag: {md_text(slug)}", "", md_text(view.tag.description), ""]
+    lines = [md_heading(1, f"Tag: {slug}"), "", md_text(view.tag.description), ""]
     if pager is None or pager.number == 1:
         lines += [f"{count} paper{'' if count == 1 else 's'}. {follow}", ""]
     else:
