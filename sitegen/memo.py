@@ -28,11 +28,11 @@ import sys
 import weakref
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from importlib import metadata
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -101,7 +101,7 @@ class Memo:
         # With `keep`, new values are in memory anyway: they are packed when saved, not when made.
         self._unpacked: dict[str, tuple[str, Any]] = {}
         self._pending_bytes = 0
-        self._coming: dict[str, _Coming] = {}  # keys compute_missing is computing -> their results
+        self._coming: dict[str, _Coming] = {}  # keys workers are making (make_apart) -> their results
         self._written: set[str] = set()  # keys written to disk since the last save
         self._fetched: dict[str, tuple[bytes, str] | None] = {}  # entries `each` read ahead of `_load`
         self._database: sqlite3.Connection | None = None
@@ -155,8 +155,11 @@ class Memo:
         self.misses += 1
         self.computed[name] += 1
         value: T
+        blob: bytes | None = None
         if key in self._coming:
-            value = self._coming.pop(key).take(key)
+            made = self._coming.pop(key).take(key)
+            value, blob = made.value, made.blob
+            self._adopt(made, key)
         else:
             self._frames.append(set())
             try:
@@ -166,12 +169,26 @@ class Memo:
                     self._children[key] = tuple(sorted(children))
         if self.keep:
             self._unpacked[key] = (name, value)  # packed by save(), after the build is shown
-        elif self.folder is not None and (blob := _pack(value)) is not None:
+        elif self.folder is not None and (blob := blob or _pack(value)) is not None:
             self._pending[key] = (name, blob)
             self._pending_bytes += len(blob)
             if self._pending_bytes > FLUSH_BYTES:
                 self._write_pending()
         return self._known(self._remember(key, value), key)
+
+    def _adopt(self, made: _Made, key: str) -> None:
+        """Store the steps a step made in a worker was made of, as if made here."""
+        if made.children:
+            self._children[key] = made.children
+        self._children.update(made.parts_children)
+        for part, (name, blob) in made.parts.items():
+            if part in self._pending or part in self._written:
+                continue  # made by another page too
+            self.misses += 1
+            self.computed[name] += 1
+            if self.folder is not None:
+                self._pending[part] = (name, blob)
+                self._pending_bytes += len(blob)
 
     def peek(self, step: Callable[..., T], inputs: list[tuple[object, ...]]) -> list[T | Missing]:
         """Return what `memo(step, *args)` would for each of `inputs`, where it is known in memory
@@ -208,53 +225,35 @@ class Memo:
             self._used.add(found)
             todo.extend(child for child in self._children.get(found, ()) if child not in self._used)
 
-    def compute_missing(self, step: Callable[..., T], inputs: list[tuple[object, ...]],
-                        compute_all: Callable[[list[tuple[object, ...]]], Iterable[T]]) -> None:
-        """Compute together, through `compute_all` (which may share the work among processes),
-        `step` for each of `inputs` the memo knows neither in memory nor on disk. The next
-        `memo(step, *those)` takes its result as if it had just computed it.
-
-        `compute_all` returns the results in the order of its inputs, and may return them
-        lazily (as `Executor.map` does): each is then taken when it is first asked for.
-        """
+    def make_apart(self, pool: Executor, step: Callable[..., T], inputs: Sequence[tuple[object, ...]],
+                   chunk: int = 1) -> None:
+        """Start `step` for each of `inputs` this memo knows neither in memory nor on disk, in
+        worker processes of `pool` (`chunk` at a time), each through a memo of the worker's own
+        in memory. The next `memo(step, *those)` waits for its result and takes it as if it had
+        just computed it, with the steps it was made of, packed by the worker, stored as if made
+        here. This memo, among the inputs, stands for the worker's. Not under `keep` (serve):
+        everything is made here then."""
+        if self.keep:
+            return
         name = _name(step)
         missing: dict[str, tuple[object, ...]] = {}
         for args in inputs:
             key = self.key(name, args)
             if key not in self._values and key not in self._coming and not self._stored(key):
-                missing.setdefault(key, args)
+                missing.setdefault(key, tuple(_ITSELF if value is self else value for value in args))
         if missing:
-            coming = _Coming(list(missing), compute_all(list(missing.values())))
+            results = pool.map(_made_apart, repeat(step), missing.values(), chunksize=chunk)
+            coming = _Coming(list(missing), results)
             self._coming.update(dict.fromkeys(missing, coming))
 
     def apart(self, pool: Executor, step: Callable[..., T], *inputs: object) -> Callable[[], T] | None:
-        """Start `memo(step, *inputs)` in a worker process of `pool`, with a memo of the worker's
-        own in memory, and return a function that waits for it and returns it as `memo(step,
-        *inputs)` would; or None when this memo knows it, or keeps values in memory (serve).
-
-        The steps it was made of are stored as if made here, packed by the worker; this memo
-        stands in the inputs as the worker's memo. For a one-off build's long step (the fit)
-        that this process need not wait for.
-        """
-        name = _name(step)
-        key = self.key(name, inputs)
-        if self.keep or key in self._values or key in self._coming or self._stored(key):
+        """Start `memo(step, *inputs)` in a worker, as `make_apart` does, and return a function
+        that waits for it and returns it; or None when it would not be made apart (it is known,
+        or this memo is serve's). For a one-off build's long step that it need not wait for."""
+        self.make_apart(pool, step, [inputs])
+        if self.key(_name(step), inputs) not in self._coming:
             return None
-        future = pool.submit(_made_apart, step, tuple(_ITSELF if value is self else value for value in inputs))
-
-        def result() -> T:
-            value, made, children = future.result()
-            for made_key, (made_name, blob) in made.items():
-                self.misses += 1
-                self.computed[made_name] += 1
-                if self.folder is not None:
-                    self._pending[made_key] = (made_name, blob)
-                    self._pending_bytes += len(blob)
-            self._children.update(children)
-            self._coming[key] = _Coming([key], [value])
-            return self(step, *inputs)
-
-        return result
+        return lambda: self(step, *inputs)
 
     def _stored(self, key: str) -> bool:
         if not self.read_disk or self.folder is None or (database := self._open()) is None:
@@ -472,7 +471,7 @@ def _name(step: Callable[..., Any]) -> str:
 
 
 class _Coming:
-    """Results of one `compute_missing`, in the order of its keys, taken as they are asked for."""
+    """Results of one `make_apart`, in the order of its keys, taken as they are asked for."""
 
     def __init__(self, keys: list[str], results: Iterable[Any]) -> None:
         self._keys = iter(keys)
@@ -510,17 +509,25 @@ class _Known:
 _ITSELF = _Known("the memo")  # the memo among a step's inputs, sent to a worker
 
 
-def _made_apart(step: Callable[..., T], inputs: tuple[object, ...],
-                ) -> tuple[T, dict[str, tuple[str, bytes]], dict[str, tuple[str, ...]]]:
-    """In a worker: return `step(*inputs)` made through a memo of its own (in memory), each
-    other step it made packed by key, and the steps each was made of."""
+@dataclass(frozen=True)
+class _Made:
+    """A step's value made in a worker, packed there too, with the steps it was made of."""
+
+    value: Any
+    blob: bytes | None
+    children: tuple[str, ...]  # the keys of the steps it called
+    parts: dict[str, tuple[str, bytes]]  # every step made for it: key -> (step, blob)
+    parts_children: dict[str, tuple[str, ...]]
+
+
+def _made_apart(step: Callable[..., Any], inputs: tuple[object, ...]) -> _Made:
+    """In a worker: make `step(*inputs)` through a memo of its own, in memory."""
     memo = Memo(None)
-    inputs = tuple(memo if isinstance(value, _Known) and value == _ITSELF else value for value in inputs)
-    value = memo(step, *inputs)
-    itself = memo.key(_name(step), inputs)
-    made = {key: (name, blob) for key, (name, made_value) in memo._unpacked.items()
-            if key != itself and (blob := _pack(made_value)) is not None}
-    return value, made, memo._children
+    memo._frames.append(set())
+    value = step(*(memo if isinstance(value, _Known) and value == _ITSELF else value for value in inputs))
+    children = tuple(sorted(memo._frames.pop()))
+    parts = {key: (name, blob) for key, (name, part) in memo._unpacked.items() if (blob := _pack(part)) is not None}
+    return _Made(value, _pack(value), children, parts, memo._children)
 
 
 def _pack(value: object) -> bytes | None:

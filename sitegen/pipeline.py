@@ -25,7 +25,7 @@ from sitegen.pool import worker_count, worker_pool
 from sitegen.project import Project, display, refuse_unsafe_output
 from sitegen.read import read_site
 from sitegen.read.files import Files
-from sitegen.render import convert_ahead, render_pages
+from sitegen.render import render_pages
 from sitegen.render.templates import (
     LUNR_SCRIPT,
     Layout,
@@ -35,7 +35,7 @@ from sitegen.render.templates import (
     read_templates,
 )
 from sitegen.site import data_files, make_pages, plan_pages
-from sitegen.site.pages import Page, Planned, navigation, paper_documents
+from sitegen.site.pages import Page, Planned, navigation
 from sitegen.site.urls import Urls, asset_route, output_path
 from sitegen.timings import Timings
 from sitegen.write.folder import Built, Output
@@ -117,10 +117,7 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
             templates = memo.share(read_templates(project.templates))
             assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
         with timings.phase("learn"):
-            fitting = start_learning(site.catalog, site.curation, memo, pool)
-            if fitting.apart and pool is not None:  # a worker fits: the others convert what learning does not change
-                convert_ahead(paper_documents(site, Urls.from_base_url(site.config.base_url)), memo, pool)
-            site = dataclasses.replace(site, learning=fitting.result())
+            site = dataclasses.replace(site, learning=start_learning(site.catalog, site.curation, memo, pool)())
         documents: dict[str, bytes] | None = {} if options.markdown is not None else None
         with timings.phase("pages"):
             plan, files = site_files(site, templates, assets, memo, pool, documents, options.first, timings)

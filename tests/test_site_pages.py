@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sitegen.render
 from sitegen.memo import Memo
 from sitegen.model import Learning, Link, PaperNotes, Placement, Record
 from sitegen.pipeline import site_files
@@ -17,18 +18,21 @@ from sitegen.pool import worker_pool
 from sitegen.project import Project
 from sitegen.read import read_site
 from sitegen.read.files import Files
-from sitegen.render.markdown import sanitize, to_html
+from sitegen.render import body_html
+from sitegen.render.markdown import to_html
 from sitegen.render.templates import read_templates
+from sitegen.site.markup import Body
 from sitegen.site.pages import (
     ALL_PAPERS_PAGE_SIZE,
     TAG_PAGE_SIZE,
     THEME_PAGE_SIZE,
     NavLink,
     Pager,
-    Structure,
     added_order,
+    make_pages,
+    paper_entry,
     paper_parts,
-    paper_themes,
+    plan_pages,
     show_date,
     split_excerpt,
 )
@@ -348,17 +352,21 @@ def test_a_theme_page_lists_the_most_confident_suggestions_and_counts_the_rest()
     assert "And 7 more, less confident" in page
 
 
-def test_markdown_converted_by_worker_processes_gives_the_same_site_as_one_process(monkeypatch):
+def test_pages_made_by_worker_processes_give_the_same_site_as_one_process(monkeypatch):
     from sitegen.render import PARALLEL_FROM
 
-    monkeypatch.setattr("sitegen.render.BATCH", PARALLEL_FROM)  # batches converted while others are laid out
+    monkeypatch.setattr("sitegen.render.BATCH", PARALLEL_FROM)  # batches made while others are written
     site = long_site(3 * PARALLEL_FROM)
-    alone, memo = Memo(None), Memo(None)
+    alone, memo = Memo(None, keep=False), Memo(None, keep=False)  # a one-off build's
     one = dict(site_files(site, read_templates(TEMPLATES), {}, alone)[1])
-    with worker_pool(2) as pool:
+    laid_out_here = []
+    render_page = sitegen.render.render_page
+    monkeypatch.setattr("sitegen.render.render_page", lambda *args: laid_out_here.append(1) or render_page(*args))
+    with worker_pool(2) as pool:  # forked now: the workers count in their own memory
         shared = dict(site_files(site, read_templates(TEMPLATES), {}, memo, pool)[1])
     assert list(shared) == list(one) and shared == one
-    assert memo.computed == alone.computed, "each document converted once, and remembered"
+    assert len(laid_out_here) < PARALLEL_FROM, "the workers laid out every batch of more new pages"
+    assert memo.computed == alone.computed, "each page and note converted once, and remembered"
     assert memo._coming == {}, "every result the workers gave was taken"
 
 
@@ -369,9 +377,11 @@ def test_markdown_converted_by_worker_processes_gives_the_same_site_as_one_proce
 MARKUP_TEXT = st.lists(st.sampled_from([*"ab1. -+#>*_`[]()<>&;!\\'\"|~=:/\u00a0", "  ", "&amp;", "1. ", "<b>"]),
                        min_size=1, max_size=16).map("".join)
 
+TAG = st.from_regex(r"[a-z0-9]+(-[a-z0-9]+)*", fullmatch=True)  # as tags.yaml allows them
+
 
 def body_of(parts: tuple) -> str:
-    return "\n".join(to_html(part) if isinstance(part, str) else sanitize(part.html) for part in parts)
+    return body_html(parts, Memo(None))
 
 
 def document_of(parts: tuple) -> str:
@@ -379,7 +389,7 @@ def document_of(parts: tuple) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(title=MARKUP_TEXT, names=st.lists(MARKUP_TEXT, max_size=13), tags=st.lists(MARKUP_TEXT, max_size=3),
+@given(title=MARKUP_TEXT, names=st.lists(MARKUP_TEXT, max_size=13), tags=st.lists(TAG, max_size=3),
        theme=MARKUP_TEXT, url=st.sampled_from(["https://a.example/x?q=1&r=(2)", "javascript:alert(1)", "/b c"]),
        abstract=MARKUP_TEXT, note=st.sampled_from([None, "A *note*.", "- a list\n- of two"]),
        upvotes=st.sampled_from([None, 1, 12]), starts=st.booleans())
@@ -395,11 +405,30 @@ def test_a_paper_pages_html_written_with_its_markdown_is_what_markdown_makes_of_
         assert body_of(parts) == to_html(document_of(parts))
 
 
-def test_every_bundled_papers_page_is_what_markdown_makes_of_its_document():
+@settings(max_examples=300, deadline=None)
+@given(title=MARKUP_TEXT, names=st.lists(MARKUP_TEXT, max_size=4), tags=st.lists(TAG, max_size=3),
+       abstract=MARKUP_TEXT, note=st.sampled_from([None, "A *note*.", "- a list\n- of two", "<b>bold</b>"]),
+       long=st.booleans(), level=st.sampled_from([2, 3]), abstracts=st.booleans())
+def test_a_list_entrys_html_written_with_its_markdown_is_what_markdown_makes_of_that_markdown(
+        title, names, tags, abstract, note, long, level, abstracts):
+    record = Record(arxiv="2401.00001", version=1, title=title, authors=tuple(names), published="2024-01-02",
+                    updated=None, primary_category=None, categories=()) if names else None
+    found = paper("p", title, (LONG_ABSTRACT + " ") * long + abstract, published="--01-02", upvotes=3,
+                  links=(Link("https://github.com/a/b(c)", "code"),), record=record)
+    body = Body()
+    body.heading(1, title)
+    for _ in range(2):
+        paper_entry(body, found, PaperNotes(tags=tuple(tags), note=note), lambda route: "/" + route, level,
+                    abstract=abstracts)
+    parts = body.done()
+    assert body_of(parts) == to_html(document_of(parts))
+
+
+def test_every_bundled_page_is_what_markdown_makes_of_its_document():
     site = read_site(Files(Project(CONTENT, TEMPLATES), Memo(None)))[0]
     urls = Urls.from_base_url(site.config.base_url)
-    structure = Structure.of(site)
-    for found in site.catalog.papers:
-        parts = paper_parts(found, site.curation.notes_of(found.id), paper_themes(site, structure, found), urls)
-        assert any(not isinstance(part, str) for part in parts)
-        assert body_of(parts) == to_html(document_of(parts)), found.id
+    pages = list(make_pages(plan_pages(site, urls), urls))
+    assert sum(any(not isinstance(part, str) for part in page.parts) for page in pages) > len(site.catalog.papers)
+    for page in pages:
+        if page.parts:
+            assert body_of(page.parts) == to_html(document_of(page.parts)), page.route

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 from sitegen.learn.features import PaperText, features, paper_texts
 from sitegen.learn.models import paper_positions, related_papers, theme_learning
@@ -20,30 +19,25 @@ from sitegen.pool import may_learn
 
 def learn(catalog: Catalog, curation: Curation, memo: Memo) -> Learning:
     """Fit everything and return what the site shows; deterministic for given inputs."""
-    return start_learning(catalog, curation, memo).result()
+    return start_learning(catalog, curation, memo)()
 
 
-@dataclass(frozen=True)
-class Fitting:
-    """Learning under way: `result()` waits for it. `apart`: a worker process is fitting,
-    and this one is free to do what does not depend on learning."""
+def start_learning(catalog: Catalog, curation: Curation, memo: Memo,
+                   pool: Executor | None = None) -> Callable[[], Learning]:
+    """Start learning, and return a function that waits for it and returns what the site shows.
 
-    result: Callable[[], Learning]
-    apart: bool = False
-
-
-def start_learning(catalog: Catalog, curation: Curation, memo: Memo, pool: Executor | None = None) -> Fitting:
-    """Start learning: a fit the memo must make is made by one of `pool`'s workers, when they
-    may run scikit-learn; else it is made, or found, here and now."""
+    A fit the memo must make is made by one of `pool`'s workers when they may run
+    scikit-learn (this process then never loads it); else it is made, or found, here and now.
+    """
     if not catalog.papers:
-        return Fitting(Learning)
+        return Learning
     texts = paper_texts(catalog.papers)
     themes_of = tuple(curation.themes_of(text.id) for text in texts)
     inputs = (memo, texts, themes_of, tuple(theme.slug for theme in curation.themes))
     if pool is not None and may_learn(pool) and (apart := memo.apart(pool, fit, *inputs)) is not None:
-        return Fitting(apart, apart=True)
+        return apart
     learning = memo(fit, *inputs)
-    return Fitting(lambda: learning)
+    return lambda: learning
 
 
 def fit(memo: Memo, texts: tuple[PaperText, ...], themes_of: tuple[tuple[str, ...], ...],

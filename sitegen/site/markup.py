@@ -15,6 +15,7 @@ _BLOCK_START = re.compile(r"^(\s*\d*)([#\-+.)])")
 # Characters that cannot stand bare in a Markdown link destination; the rest of printable
 # ASCII is kept as it is.
 _URL_UNSAFE = "()<>\"'\\ `"
+_AMPERSAND = re.compile(r"&(?!(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);)", re.IGNORECASE)  # Markdown's own
 _URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in _URL_UNSAFE)
 
 
@@ -23,7 +24,8 @@ _URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in _URL_UNSAFE)
 def md_text(text: str) -> str:
     """Return listing or YAML text as Markdown that renders as exactly that text."""
     text = " ".join(text.split())
-    escaped = _INLINE.sub(r"\\\1", html.escape(text, quote=False))
+    # "]:" as an entity: Markdown reads "[x\]: y" as a link reference, escaped or not.
+    escaped = _INLINE.sub(r"\\\1", html.escape(text, quote=False)).replace("\\]:", "\\]&#58;")
     match = _BLOCK_START.match(escaped)
     if match and (match.group(1).strip() == "" or match.group(2) in ".)"):
         return escaped[: match.end(1)] + "\\" + escaped[match.end(1) :]
@@ -59,8 +61,9 @@ def md_link(text: str, url: str) -> str:
 
 
 def html_link(text: str, url: str) -> str:
-    """Return the HTML that `md_link(text, url)` renders as."""
-    return f'<a href="{html.escape(md_url(url))}">{html_text(text)}</a>'
+    """Return the HTML that `md_link(text, url)` renders as: in its address, as Markdown
+    writes it, an & that begins an entity (&amp;) stays one."""
+    return f'<a href="{_AMPERSAND.sub("&amp;", md_url(url))}">{html_text(text)}</a>'
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,12 @@ class Written:
     html: str
 
 
-class Writer:
-    """Blocks written in Markdown and in HTML side by side, as a `Written` part."""
+class Body:
+    """A page's parts in order: blocks sitegen writes, in Markdown and in HTML side by side
+    (`Written` parts), and Markdown that curators wrote, left for Python-Markdown."""
 
     def __init__(self) -> None:
+        self.parts: list[Written | str] = []
         self.lines: list[str] = []
         self.blocks: list[str] = []
         self.raw_last = False
@@ -93,7 +98,10 @@ class Writer:
         self.add(md_heading(level, text), f"<h{level}>{html_text(text)}</h{level}>")
 
     def paragraph(self, markdown: str, html_inline: str) -> None:
-        self.add(markdown, f"<p>{html_inline}</p>")
+        if markdown.strip():
+            self.add(markdown, f"<p>{html_inline}</p>")
+        else:  # Markdown makes nothing of it
+            self.lines += [markdown, ""]
 
     def raw(self, html_block: str) -> None:
         """Add a raw HTML block, which Markdown leaves as it is."""
@@ -104,8 +112,21 @@ class Writer:
         self.add("\n".join(f"- {markdown}" for markdown, _ in items),
                  "<ul>\n" + "".join(f"<li>{html_item}</li>\n" for _, html_item in items) + "</ul>")
 
-    def written(self, followed: bool = False) -> Written | None:
-        """Return the part, or None when empty; `followed`: another part comes after it."""
-        if not self.lines:
-            return None
-        return Written("\n".join(self.lines), "\n".join(self.blocks) + ("\n" if followed and self.raw_last else ""))
+    def markdown(self, text: str) -> None:
+        """Add Markdown a curator wrote (a note, a description): a part of its own."""
+        if not text.strip():
+            self.lines += [text, ""]  # nothing to convert: the document keeps its lines
+            return
+        self._close(followed=True)
+        self.parts.append(text + "\n")
+
+    def done(self) -> tuple[Written | str, ...]:
+        """Return the parts; joined by newlines, their Markdown is the page's document."""
+        self._close(followed=False)
+        return tuple(self.parts)
+
+    def _close(self, followed: bool) -> None:
+        if self.lines:
+            html_blocks = "\n".join(self.blocks) + ("\n" if followed and self.raw_last else "")
+            self.parts.append(Written("\n".join(self.lines), html_blocks))
+        self.lines, self.blocks, self.raw_last = [], [], False

@@ -27,7 +27,7 @@ from sitegen.site.citations import (
     json_ld,
     short_authors,
 )
-from sitegen.site.markup import Writer, Written, html_link, html_text, md_heading, md_link, md_text
+from sitegen.site.markup import Body, Written, html_link, html_text, md_heading, md_link, md_text
 from sitegen.site.paper_map import MAP_ROUTE, PaperMap, paper_maps
 from sitegen.site.urls import Urls, bibtex_route, paper_route, tag_route, theme_route
 
@@ -51,9 +51,6 @@ SUGGESTED_SHOWN = 50  # of them, the most confident, so that the page stays smal
 # Lists paginate so that no page grows with the list: papers per page of a theme (with
 # abstracts and notes), of a tag (without abstracts), and rows per page of the all-papers table.
 THEME_PAGE_SIZE = 50
-# A list page's Markdown is converted this many entries at a time: an edit to one note
-# converts its part again, not the whole list (see docs/performance.md for the size).
-BLOCKS_PER_PART = 10
 TAG_PAGE_SIZE = 100
 ALL_PAPERS_PAGE_SIZE = 200
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -251,18 +248,23 @@ def sort_date(published: str | None) -> str:
 
 
 def metadata_line(paper: Paper, authors: bool = True) -> str:
-    """Return "Gu, Dao · Dec 1, 2023 · 12 upvotes" (or "4 authors" where names are unknown),
+    """Return "Gu, Dao · Dec 1, 2023 · 12 upvotes" as Markdown (see `metadata_pieces`)."""
+    return " · ".join(map(md_text, metadata_pieces(paper, authors)))
+
+
+def metadata_pieces(paper: Paper, authors: bool = True) -> list[str]:
+    """Return ["Gu, Dao", "Dec 1, 2023", "12 upvotes"] (or "4 authors" where names are unknown),
     leaving out what the listings and records lack; without `authors`, no authors at all."""
     parts = []
     if authors and paper.author_names:
-        parts.append(md_text(short_authors(paper)))
+        parts.append(short_authors(paper))
     if paper.published:
         parts.append(show_date(paper.published))
     if authors and not paper.author_names and paper.authors is not None:
         parts.append(f"{paper.authors} author" + ("" if paper.authors == 1 else "s"))
     if paper.upvotes is not None:
         parts.append(f"{paper.upvotes} upvote" + ("" if paper.upvotes == 1 else "s"))
-    return " · ".join(parts)
+    return [part for part in parts if part.strip()]
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -511,35 +513,28 @@ def home_page(site: Site, structure: Structure, link: Link) -> Page:
                 description=site.config.description, parts=("\n".join(lines),))
 
 
-def joined(blocks: Sequence[list[str]]) -> tuple[str, ...]:
-    """Return a list page's parts: its first block (the heading) alone, then the blocks that
-    follow (a section's heading, a paper's entry) BLOCKS_PER_PART at a time, each part one
-    Markdown text. Joined in turn, they make the page's document."""
-    groups = [blocks[:1], *(blocks[start:start + BLOCKS_PER_PART] for start in range(1, len(blocks), BLOCKS_PER_PART))]
-    return tuple("\n".join(line for block in group for line in block) for group in groups)
-
-
-def paper_entry(paper: Paper, notes: PaperNotes, link: Link, heading: str, abstract: bool = True) -> list[str]:
-    """Return the Markdown of one paper in a list: title, metadata, tags, code, note, abstract."""
-    facts = [metadata_line(paper)] if metadata_line(paper) else []
+def paper_entry(body: Body, paper: Paper, notes: PaperNotes, link: Link, level: int, abstract: bool = True) -> None:
+    """Add one paper of a list to `body`: title, metadata, tags, code, note, abstract."""
+    facts = [(md_text(piece), html_text(piece)) for piece in metadata_pieces(paper)]
     if notes.tags:
-        facts.append("tags: " + ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags))
+        facts.append(("tags: " + ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags),
+                      "tags: " + ", ".join(html_link(tag, link(tag_route(tag))) for tag in notes.tags)))
     if paper.code_url:
-        facts.append(md_link("code", paper.code_url))
-    excerpt, rest = split_excerpt(paper.abstract)
-    lines = [f"{heading} {md_link(paper.title, link(paper_route(paper.id)))}", ""]
+        facts.append((md_link("code", paper.code_url), html_link("code", paper.code_url)))
+    title = link(paper_route(paper.id))
+    body.add(f"{'#' * level} {md_link(paper.title, title)}", f"<h{level}>{html_link(paper.title, title)}</h{level}>")
     if facts:
-        lines += [" · ".join(facts), ""]
+        body.paragraph(" · ".join(markdown for markdown, _ in facts), " · ".join(html for _, html in facts))
     if notes.note:
-        lines += [notes.note.strip(), ""]
+        body.markdown(notes.note.strip())
     if not abstract:
-        return lines
+        return
+    excerpt, rest = split_excerpt(paper.abstract)
     if rest:
         # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
-        lines += [f"<details><summary>{html_text(excerpt)}…</summary><p>…{html_text(rest)}</p></details>", ""]
+        body.raw(f"<details><summary>{html_text(excerpt)}…</summary><p>…{html_text(rest)}</p></details>")
     else:
-        lines += [md_text(excerpt), ""]
-    return lines
+        body.paragraph(md_text(excerpt), html_text(excerpt))
 
 
 @dataclass(frozen=True)
@@ -582,24 +577,29 @@ def theme_page(view: ThemePageView, urls: Urls) -> Page:
     """Return one page of a theme's list."""
     theme, pager, count, link = view.theme, view.pager, view.count, urls.link
     feed = theme_route(theme.slug) + "feed.xml"
-    follow = f"Follow the theme with its {md_link('Atom feed', link(feed))}."
-    lines = [md_heading(1, theme.title), ""]
+    follow = (f"Follow the theme with its {md_link('Atom feed', link(feed))}.",
+              f"Follow the theme with its {html_link('Atom feed', link(feed))}.")
+    body = Body()
+    body.heading(1, theme.title)
     if pager is None or pager.number == 1:
-        lines += [theme.description.strip(), "",
-                  f"{count} paper{'' if count == 1 else 's'} in reading order. {follow}", ""]
+        body.markdown(theme.description.strip())
+        counted = f"{count} paper{'' if count == 1 else 's'} in reading order."
     else:
         shown = len(view.start) + len(view.more)
-        lines += [f"{position(pager, THEME_PAGE_SIZE, shown)} of the theme's {count}, in reading order. {follow}", ""]
-    blocks = [lines]
+        counted = f"{position(pager, THEME_PAGE_SIZE, shown)} of the theme's {count}, in reading order."
+    body.paragraph(f"{counted} {follow[0]}", f"{counted} {follow[1]}")
     if view.start:
-        blocks += [["## Start here", ""], *(paper_entry(paper, notes, link, "###") for paper, notes in view.start)]
+        body.heading(2, "Start here")
+        for paper, notes in view.start:
+            paper_entry(body, paper, notes, link, 3)
     if view.more:
-        blocks += [["## Then read" if view.any_start else "## Papers", ""],
-                   *(paper_entry(paper, notes, link, "###") for paper, notes in view.more)]
+        body.heading(2, "Then read" if view.any_start else "Papers")
+        for paper, notes in view.more:
+            paper_entry(body, paper, notes, link, 3)
     return Page(
         route=view.route, template="theme.html",
         title=page_title(theme.title, pager), section="themes",
-        description=first_paragraph(theme.description)[:300], parts=joined(blocks), feed=feed,
+        description=first_paragraph(theme.description)[:300], parts=body.done(), feed=feed,
         edit_url=view.edit_url, theme=view.extras, pager=pager)
 
 
@@ -719,17 +719,6 @@ def paper_themes(site: Site, structure: Structure, paper: Paper) -> tuple[tuple[
     return tuple(themes)
 
 
-def paper_documents(site: Site, urls: Urls) -> list[str]:
-    """Return the Markdown to convert of every paper's page, in route order: it shows the
-    listings, the records and the curation, nothing learned, so it can be converted while
-    learning runs."""
-    structure = Structure.of(site)
-    papers = sorted(site.catalog.papers, key=lambda paper: paper_route(paper.id))
-    return [part for paper in papers
-            for part in paper_parts(paper, site.curation.notes_of(paper.id), paper_themes(site, structure, paper), urls)
-            if isinstance(part, str)]
-
-
 def paper_page(view: PaperView, urls: Urls) -> Page:
     """Return a paper's page: what the listings, its record and the curators say of it."""
     paper, notes = view.paper, view.notes
@@ -763,38 +752,37 @@ def paper_parts(paper: Paper, notes: PaperNotes, themes: tuple[tuple[NavLink, bo
     """Return the parts of a paper's page, given the themes that hold it: what sitegen writes
     of the paper, as Markdown with its HTML; the curator's note, as Markdown to convert."""
     arxiv = None if notes.not_on_arxiv else notes.arxiv
-    head = Writer()
-    head.heading(1, paper.title)
+    body = Body()
+    body.heading(1, paper.title)
     names = paper.author_names
     if len(names) > FOLD_AUTHORS:
         # A raw HTML block: Markdown leaves it alone, so its text is HTML-escaped, not Markdown-escaped.
-        head.raw(f"<details><summary>{html_text(', '.join(names[:FOLD_AUTHORS]))} and "
+        body.raw(f"<details><summary>{html_text(', '.join(names[:FOLD_AUTHORS]))} and "
                  f"{len(names) - FOLD_AUTHORS} more</summary><p>{html_text(', '.join(names))}</p></details>")
     elif names:
-        head.paragraph(md_text(", ".join(names)), html_text(", ".join(names)))
-    if line := metadata_line(paper, authors=not names):  # without names: dates and counts, no markup
-        head.paragraph(line, html_text(line))
+        body.paragraph(md_text(", ".join(names)), html_text(", ".join(names)))
+    if pieces := metadata_pieces(paper, authors=not names):
+        body.paragraph(" · ".join(map(md_text, pieces)), " · ".join(map(html_text, pieces)))
     if links := paper_links(paper, arxiv):
-        head.paragraph(" · ".join(md_link(text, url) for text, url in links),
+        body.paragraph(" · ".join(md_link(text, url) for text, url in links),
                        " · ".join(html_link(text, url) for text, url in links))
-    head.heading(2, "Abstract")
-    head.raw(f"<p>{html_text(paper.abstract)}</p>")
-    note = f"## Curator's note\n\n{notes.note.strip()}\n" if notes.note else None
-    tail = Writer()
+    body.heading(2, "Abstract")
+    body.raw(f"<p>{html_text(paper.abstract)}</p>")
+    if notes.note:
+        body.markdown(f"## Curator's note\n\n{notes.note.strip()}")
     if themes:
-        tail.heading(2, "Themes")
-        tail.bullets([(md_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""),
+        body.heading(2, "Themes")
+        body.bullets([(md_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""),
                        html_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""))
                       for theme, starts in themes])
     if notes.tags:
-        tail.heading(2, "Tags")
-        tail.paragraph(", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags),
+        body.heading(2, "Tags")
+        body.paragraph(", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags),
                        ", ".join(html_link(tag, urls.link(tag_route(tag))) for tag in notes.tags))
     if more := more_links(paper, arxiv):
-        tail.heading(2, "Links")
-        tail.bullets([(md_link(text, url), html_link(text, url)) for text, url in more])
-    return tuple(part for part in (head.written(followed=bool(note or tail.lines)), note, tail.written())
-                 if part is not None)
+        body.heading(2, "Links")
+        body.bullets([(md_link(text, url), html_link(text, url)) for text, url in more])
+    return body.done()
 
 
 def tags_page(site: Site, structure: Structure, link: Link) -> Page:
@@ -834,17 +822,22 @@ def tag_page(view: TagPageView, urls: Urls) -> Page:
     """Return one page of a tag's list."""
     slug, pager, count, link = view.tag.slug, view.pager, view.count, urls.link
     feed = tag_route(slug) + "feed.xml"
-    follow = f"Follow the tag with its {md_link('Atom feed', link(feed))}."
-    lines = [md_heading(1, f"Tag: {slug}"), "", md_text(view.tag.description), ""]
+    follow = (f"Follow the tag with its {md_link('Atom feed', link(feed))}.",
+              f"Follow the tag with its {html_link('Atom feed', link(feed))}.")
+    body = Body()
+    body.heading(1, f"Tag: {slug}")
+    body.paragraph(md_text(view.tag.description), html_text(view.tag.description))
     if pager is None or pager.number == 1:
-        lines += [f"{count} paper{'' if count == 1 else 's'}. {follow}", ""]
+        counted = f"{count} paper{'' if count == 1 else 's'}."
     else:
-        lines += [f"{position(pager, TAG_PAGE_SIZE, len(view.shown))} of the tag's {count}. {follow}", ""]
+        counted = f"{position(pager, TAG_PAGE_SIZE, len(view.shown))} of the tag's {count}."
+    body.paragraph(f"{counted} {follow[0]}", f"{counted} {follow[1]}")
     # As on theme pages: first authors, date, tags, the curator's note (not the abstract).
-    blocks = [lines, *(paper_entry(paper, notes, link, "##", abstract=False) for paper, notes in view.shown)]
+    for paper, notes in view.shown:
+        paper_entry(body, paper, notes, link, 2, abstract=False)
     return Page(route=view.route, template="page.html",
                 title=page_title(f"Tag: {slug}", pager), section="tags", description=view.tag.description,
-                parts=joined(blocks), feed=feed, pager=pager)
+                parts=body.done(), feed=feed, pager=pager)
 
 
 def all_papers_pages(site: Site, structure: Structure) -> list[Page]:
