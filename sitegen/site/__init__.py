@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 
 from sitegen.memo import Memo
 from sitegen.model import Catalog, Paper, Site
@@ -19,17 +20,23 @@ from sitegen.site.urls import (
     theme_bibtex_route,
 )
 
-__all__ = ["data_files", "make_pages", "plan_pages"]
+__all__ = ["data_files", "make_pages", "plan_pages", "start_citations"]
 
 
 def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -> Iterator[dict[str, bytes]]:
     """Yield the site's files for machines a group at a time, each made once the one before
-    was taken: the search index; the feeds, sitemap and papers.json; the citations. Each group
+    was taken: the citations; the search index; the feeds, sitemap and papers.json. Each group
     is a new dict, the caller's to empty."""
+    yield dict(citation_files(site, urls, memo))
     themes = tuple((theme.slug, theme.title) for theme in site.curation.themes)
     yield dict(memo(search_files, search_documents(site), themes))
     yield dict(feed_files(site, page_routes, urls.absolute, memo))
-    yield dict(citation_files(site, urls, memo))
+
+
+def start_citations(site: Site, urls: Urls, memo: Memo, pool: Executor) -> None:
+    """Start making the citation files in a worker (they do not depend on learning, which
+    runs meanwhile); `citation_files` then takes them."""
+    memo.make_apart(pool, citations, [_citation_inputs(site, urls)])
 
 
 def citation_files(site: Site, urls: Urls, memo: Memo | None = None) -> dict[str, bytes]:
@@ -38,10 +45,12 @@ def citation_files(site: Site, urls: Urls, memo: Memo | None = None) -> dict[str
     They depend on the papers and on which papers each theme holds, not on notes or tags:
     through the memo, an edit to a note makes none of them again.
     """
-    themes = tuple((theme.slug, site.curation.placed_in(theme.slug)) for theme in site.curation.themes)
-    if memo is None:
-        return citations(site.catalog, themes, urls)
-    return memo(citations, site.catalog, themes, urls)
+    inputs = _citation_inputs(site, urls)
+    return citations(*inputs) if memo is None else memo(citations, *inputs)
+
+
+def _citation_inputs(site: Site, urls: Urls) -> tuple[Catalog, tuple[tuple[str, tuple[str, ...]], ...], Urls]:
+    return site.catalog, tuple((theme.slug, site.curation.placed_in(theme.slug)) for theme in site.curation.themes), urls
 
 
 def citations(catalog: Catalog, themes: tuple[tuple[str, tuple[str, ...]], ...], urls: Urls) -> dict[str, bytes]:
