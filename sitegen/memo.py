@@ -28,7 +28,7 @@ import sys
 import weakref
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from importlib import metadata
@@ -109,6 +109,7 @@ class Memo:
         # With `keep`: (step, inputs) -> [key, the last build that asked], for this build and the one before.
         self._keys: dict[tuple[str, tuple[object, ...]], _KeyEntry] = {}
         self._builds = 0
+        self._workers: Executor | None = None  # where `start` makes steps (`using`)
 
     def __call__(self, step: Callable[..., T], *inputs: object) -> T:
         """Return `step(*inputs)`, from memory, from disk, or computed now and remembered."""
@@ -246,14 +247,26 @@ class Memo:
             coming = _Coming(list(missing), results)
             self._coming.update(dict.fromkeys(missing, coming))
 
-    def apart(self, pool: Executor, step: Callable[..., T], *inputs: object) -> Callable[[], T] | None:
-        """Start `memo(step, *inputs)` in a worker, as `make_apart` does, and return a function
-        that waits for it and returns it; or None when it would not be made apart (it is known,
-        or this memo is serve's). For a one-off build's long step that it need not wait for."""
-        self.make_apart(pool, step, [inputs])
-        if self.key(_name(step), inputs) not in self._coming:
-            return None
-        return lambda: self(step, *inputs)
+    def knows(self, step: Callable[..., Any], *inputs: object) -> bool:
+        """Tell whether `memo(step, *inputs)` would find its value, in memory, coming or on disk."""
+        key = self.key(_name(step), inputs)
+        return key in self._values or key in self._coming or self._stored(key)
+
+    @contextlib.contextmanager
+    def using(self, workers: Executor) -> Iterator[None]:
+        """Within the block, `start` makes steps in `workers`."""
+        self._workers = workers
+        try:
+            yield
+        finally:
+            self._workers = None
+
+    def start(self, step: Callable[..., Any], *inputs: object) -> None:
+        """Start `memo(step, *inputs)` in a worker, as `make_apart` does, within `using`; else
+        do nothing (the call makes it): a step made of steps that do not depend on one another
+        starts them all before it asks for the first."""
+        if self._workers is not None:
+            self.make_apart(self._workers, step, [inputs])
 
     def _stored(self, key: str) -> bool:
         if not self.read_disk or self.folder is None or (database := self._open()) is None:

@@ -376,18 +376,35 @@ def test_a_step_made_apart_in_a_worker_is_stored_with_the_steps_it_was_made_of(t
     memo = Memo(tmp_path, keep=False)
     with worker_pool(2) as pool:
         assert pool is not None
-        made = memo.apart(pool, made_of_double, 4, memo)
-        assert made is not None and made() == 9
+        memo.make_apart(pool, made_of_double, [(4, memo)])
+        assert memo.knows(made_of_double, 4, memo) and memo(made_of_double, 4, memo) == 9
     assert memo.computed == {"tests.test_rebuilds.made_of_double": 1, "tests.test_rebuilds.double": 1}
     memo.save()
     again = Memo(tmp_path, keep=False)
     assert again(double, 4) == 8 and again(made_of_double, 4, again) == 9 and not again.computed
+    served = Memo(tmp_path / "served", keep=True)
     with worker_pool(2) as pool:
-        assert pool is not None and again.apart(pool, made_of_double, 4, again) is None, "known: made here"
-        assert Memo(tmp_path, keep=True).apart(pool, made_of_double, 4, again) is None, "serve makes it here"
-    again.save()
+        assert pool is not None
+        served.make_apart(pool, made_of_double, [(5, served)])
+        with served.using(pool):
+            served.start(double, 6)
+    assert not served.knows(made_of_double, 5, served) and not served.knows(double, 6), "serve makes it here"
     last = Memo(tmp_path, keep=False)
     assert last(made_of_double, 4, last) == 9 and last(double, 4) == 8 and not last.computed
+
+
+def test_a_step_started_by_a_step_within_using_is_made_in_a_worker_and_taken_by_its_call(tmp_path):
+    from sitegen.pool import worker_pool
+
+    memo = Memo(tmp_path, keep=False)
+    memo.start(double, 3)
+    assert not memo.knows(double, 3), "outside using, nothing is started"
+    with worker_pool(2) as pool:
+        assert pool is not None
+        with memo.using(pool):
+            memo.start(double, 3)
+            assert memo.knows(double, 3) and not memo.computed
+        assert memo(double, 3) == 6 and memo.computed == {"tests.test_rebuilds.double": 1}
 
 
 def test_an_edit_made_while_a_build_runs_shows_in_the_next_build(project, monkeypatch):

@@ -7,6 +7,7 @@ placements too. An edit to a placement refits the classifier on the features it 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from concurrent.futures import Executor
 
@@ -26,18 +27,32 @@ def start_learning(catalog: Catalog, curation: Curation, memo: Memo,
                    pool: Executor | None = None) -> Callable[[], Learning]:
     """Start learning, and return a function that waits for it and returns what the site shows.
 
-    A fit the memo must make is made by one of `pool`'s workers when they may run
-    scikit-learn (this process then never loads it); else it is made, or found, here and now.
+    A fit the memo must make is made by `pool`'s workers when they may run scikit-learn (this
+    process then never loads it): the features first, then the three models side by side.
+    Else it is made, or found, here and now.
     """
     if not catalog.papers:
         return Learning
     texts = paper_texts(catalog.papers)
     themes_of = tuple(curation.themes_of(text.id) for text in texts)
     inputs = (memo, texts, themes_of, tuple(theme.slug for theme in curation.themes))
-    if pool is not None and may_learn(pool) and (apart := memo.apart(pool, fit, *inputs)) is not None:
-        return apart
+    if pool is not None and may_learn(pool) and not memo.keep and not memo.knows(fit, *inputs):
+        memo.make_apart(pool, features, [(texts,)])
+        pool.submit(load_models)  # the other worker loads scikit-learn meanwhile, for the models
+
+        def in_workers() -> Learning:
+            with memo.using(pool):
+                return memo(fit, *inputs)
+
+        return in_workers
     learning = memo(fit, *inputs)
     return lambda: learning
+
+
+def load_models() -> None:
+    """Import what the models need (scikit-learn's estimators), for a worker to have it loaded."""
+    for module in ("sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model", "sklearn.manifold"):
+        importlib.import_module(module)
 
 
 def fit(memo: Memo, texts: tuple[PaperText, ...], themes_of: tuple[tuple[str, ...], ...],
@@ -46,6 +61,9 @@ def fit(memo: Memo, texts: tuple[PaperText, ...], themes_of: tuple[tuple[str, ..
     not even the features are loaded (nor scikit-learn imported)."""
     ids = tuple(text.id for text in texts)
     found = memo(features, texts)
+    memo.start(theme_learning, ids, found, themes_of, slugs)
+    memo.start(paper_positions, ids, found)
+    memo.start(related_papers, ids, found)
     themes = memo(theme_learning, ids, found, themes_of, slugs)
     return Learning(
         related=memo(related_papers, ids, found),
