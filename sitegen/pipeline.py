@@ -18,7 +18,7 @@ from itertools import chain
 from pathlib import Path
 
 from sitegen.errors import Problem, SitegenError
-from sitegen.learn import start_learning
+from sitegen.learn import learn
 from sitegen.memo import Memo
 from sitegen.model import Site
 from sitegen.pool import worker_count, worker_pool
@@ -34,7 +34,7 @@ from sitegen.render.templates import (
     read_lunr_script,
     read_templates,
 )
-from sitegen.site import data_files, make_pages, plan_pages, start_citations
+from sitegen.site import data_files, make_pages, plan_pages
 from sitegen.site.pages import Page, Planned, navigation
 from sitegen.site.urls import Urls, asset_route, output_path
 from sitegen.timings import Timings
@@ -117,9 +117,8 @@ def build(project: Project, options: Options, memo: Memo, save: bool = True) -> 
             templates = memo.share(read_templates(project.templates))
             assets = read_assets(project.templates) | {asset_route(LUNR_SCRIPT): read_lunr_script(project.templates)}
         with timings.phase("learn"):
-            if pool is not None:  # a worker makes what does not depend on learning meanwhile
-                start_citations(site, Urls.from_base_url(site.config.base_url), memo, pool)
-            site = dataclasses.replace(site, learning=start_learning(site.catalog, site.curation, memo, pool)())
+            site = dataclasses.replace(site, learning=learn(site.catalog, site.curation, memo,
+                                                            options.workers or worker_count()))
         documents: dict[str, bytes] | None = {} if options.markdown is not None else None
         with timings.phase("pages"):
             plan, files = site_files(site, templates, assets, memo, pool, documents, options.first, timings)

@@ -3,8 +3,8 @@ system can, so that nothing is imported again. What a worker computes is what th
 would have computed; tests compare the two.
 
 A forked worker must not run OpenMP code (scikit-learn's t-SNE and k-means) when its parent
-had used it: GNU libgomp hangs in such a child. `may_learn` tells whether the pool's workers
-were started before this process loaded scikit-learn, so that one of them may fit.
+had used it: GNU libgomp hangs in such a child. `may_learn` tells whether this process may
+start workers that fit: it has not loaded scikit-learn.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
@@ -36,21 +35,16 @@ def worker_pool(workers: int) -> Iterator[Executor | None]:
     # A first task forks every worker now, while this process is small: forked once the site
     # is made, they would share its memory and copy it page by page as their collector walks it.
     pool.submit(os.getpid)
-    if context.get_start_method() != "fork" or "sklearn" not in sys.modules:
-        _LEARNING.add(pool)
     try:
         yield pool
     finally:
         pool.shutdown(cancel_futures=True)
 
 
-_LEARNING: weakref.WeakSet[Executor] = weakref.WeakSet()  # pools whose workers may run scikit-learn
-
-
-def may_learn(pool: Executor | None) -> bool:
-    """Tell whether `pool` is one of `worker_pool`'s whose workers may run scikit-learn: none of
-    them was forked from a process that had loaded it (and with it, maybe, used OpenMP)."""
-    return pool is not None and pool in _LEARNING
+def may_learn() -> bool:
+    """Tell whether workers started now may run scikit-learn: this process has not loaded it
+    (and with it, maybe, used OpenMP), or they do not fork from it."""
+    return "sklearn" not in sys.modules or "fork" not in multiprocessing.get_all_start_methods()
 
 
 def _end_with(parent: int) -> None:

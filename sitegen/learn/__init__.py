@@ -8,45 +8,36 @@ placements too. An edit to a placement refits the classifier on the features it 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from concurrent.futures import Executor
 
 from sitegen.learn.features import PaperText, features, paper_texts
 from sitegen.learn.models import paper_positions, related_papers, theme_learning
 from sitegen.memo import Memo
 from sitegen.model import Catalog, Curation, Learning
-from sitegen.pool import may_learn
+from sitegen.pool import may_learn, worker_pool
 
 
-def learn(catalog: Catalog, curation: Curation, memo: Memo) -> Learning:
-    """Fit everything and return what the site shows; deterministic for given inputs."""
-    return start_learning(catalog, curation, memo)()
+def learn(catalog: Catalog, curation: Curation, memo: Memo, workers: int = 1) -> Learning:
+    """Fit everything and return what the site shows; deterministic for given inputs.
 
-
-def start_learning(catalog: Catalog, curation: Curation, memo: Memo,
-                   pool: Executor | None = None) -> Callable[[], Learning]:
-    """Start learning, and return a function that waits for it and returns what the site shows.
-
-    A fit the memo must make is made by `pool`'s workers when they may run scikit-learn (this
-    process then never loads it): the features first, then the three models side by side.
-    Else it is made, or found, here and now.
+    With `workers` > 1, a fit the memo must make in a one-off build is made by that many worker
+    processes of its own, which end with it (their memory goes back to the system): the
+    features first, then the three models side by side. Not when this process has loaded
+    scikit-learn (`may_learn`): the fit is then made here, as it is under serve.
     """
     if not catalog.papers:
-        return Learning
+        return Learning()
     texts = paper_texts(catalog.papers)
     themes_of = tuple(curation.themes_of(text.id) for text in texts)
     inputs = (memo, texts, themes_of, tuple(theme.slug for theme in curation.themes))
-    if pool is not None and may_learn(pool) and not memo.keep and not memo.knows(fit, *inputs):
+    if workers <= 1 or memo.keep or not may_learn() or memo.knows(fit, *inputs):
+        return memo(fit, *inputs)
+    with worker_pool(workers) as pool:
+        if pool is None:
+            return memo(fit, *inputs)
         memo.make_apart(pool, features, [(texts,)])
         pool.submit(load_models)  # the other worker loads scikit-learn meanwhile, for the models
-
-        def in_workers() -> Learning:
-            with memo.using(pool):
-                return memo(fit, *inputs)
-
-        return in_workers
-    learning = memo(fit, *inputs)
-    return lambda: learning
+        with memo.using(pool):
+            return memo(fit, *inputs)
 
 
 def load_models() -> None:

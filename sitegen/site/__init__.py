@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor
 
 from sitegen.memo import Memo
 from sitegen.model import Catalog, Paper, Site
@@ -20,23 +19,17 @@ from sitegen.site.urls import (
     theme_bibtex_route,
 )
 
-__all__ = ["data_files", "make_pages", "plan_pages", "start_citations"]
+__all__ = ["data_files", "make_pages", "plan_pages"]
 
 
 def data_files(site: Site, page_routes: Iterable[str], urls: Urls, memo: Memo) -> Iterator[dict[str, bytes]]:
     """Yield the site's files for machines a group at a time, each made once the one before
-    was taken: the citations; the search index; the feeds, sitemap and papers.json. Each group
+    was taken: the search index; the feeds, sitemap and papers.json; the citations. Each group
     is a new dict, the caller's to empty."""
-    yield dict(citation_files(site, urls, memo))
     themes = tuple((theme.slug, theme.title) for theme in site.curation.themes)
     yield dict(memo(search_files, search_documents(site), themes))
     yield dict(feed_files(site, page_routes, urls.absolute, memo))
-
-
-def start_citations(site: Site, urls: Urls, memo: Memo, pool: Executor) -> None:
-    """Start making the citation files in a worker (they do not depend on learning, which
-    runs meanwhile); `citation_files` then takes them."""
-    memo.make_apart(pool, citations, [_citation_inputs(site, urls)])
+    yield dict(citation_files(site, urls, memo))
 
 
 def citation_files(site: Site, urls: Urls, memo: Memo | None = None) -> dict[str, bytes]:
