@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sitegen.render
+from sitegen.errors import SitegenError
 from sitegen.memo import Memo
 from sitegen.model import Learning, Link, PaperNotes, Placement, Record
 from sitegen.pipeline import site_files
@@ -336,6 +338,20 @@ def test_a_spread_sample_keeps_to_its_limit_prefers_curated_papers_and_covers_th
     assert sum(p.curated for p in chosen) / len(chosen) > 1 / 7, "a curated paper first in each cell"
     quarters = {(p.x >= WIDTH / 2, p.y >= HEIGHT / 2) for p in chosen}
     assert len(quarters) == 4
+
+
+def test_a_template_mistake_met_by_a_worker_process_is_reported_with_its_file_and_line(tmp_path):
+    from sitegen.render import PARALLEL_FROM
+
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    paper_html = tmp_path / "templates" / "paper.html"
+    paper_html.write_text(paper_html.read_text(encoding="utf-8").replace("{{ body }}", "{{ body }}{{ page.nope }}"),
+                          encoding="utf-8")
+    line = next(n for n, text in enumerate(paper_html.read_text(encoding="utf-8").splitlines(), 1) if "page.nope" in text)
+    with worker_pool(2) as pool, pytest.raises(SitegenError) as raised:
+        dict(site_files(long_site(2 * PARALLEL_FROM), read_templates(tmp_path / "templates"), {},
+                        Memo(None, keep=False), pool)[1])
+    assert raised.value.problems[0].format().startswith(f"{paper_html}:{line}:1: error: template error:")
 
 
 def test_a_theme_page_lists_the_most_confident_suggestions_and_counts_the_rest():

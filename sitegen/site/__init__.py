@@ -38,12 +38,10 @@ def citation_files(site: Site, urls: Urls, memo: Memo | None = None) -> dict[str
     They depend on the papers and on which papers each theme holds, not on notes or tags:
     through the memo, an edit to a note makes none of them again.
     """
-    inputs = _citation_inputs(site, urls)
-    return citations(*inputs) if memo is None else memo(citations, *inputs)
-
-
-def _citation_inputs(site: Site, urls: Urls) -> tuple[Catalog, tuple[tuple[str, tuple[str, ...]], ...], Urls]:
-    return site.catalog, tuple((theme.slug, site.curation.placed_in(theme.slug)) for theme in site.curation.themes), urls
+    themes = tuple((theme.slug, site.curation.placed_in(theme.slug)) for theme in site.curation.themes)
+    if memo is None:
+        return citations(site.catalog, themes, urls)
+    return memo(citations, site.catalog, themes, urls)
 
 
 def citations(catalog: Catalog, themes: tuple[tuple[str, tuple[str, ...]], ...], urls: Urls) -> dict[str, bytes]:

@@ -204,8 +204,8 @@ class Page:
     title: str
     description: str
     section: str
-    # The body as Markdown, in parts converted one by one: a list's entries a few at a time,
-    # so an edit to one note converts their part again, not the whole list.
+    # The body in parts: what sitegen wrote, with its HTML (`Written`), and what curators
+    # wrote, as Markdown converted part by part, so an edit to one note converts that note.
     parts: tuple[str | Written, ...] = ()
     edit_url: str | None = None
     paper: PaperExtras | None = None
