@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -64,6 +65,13 @@ def html_link(text: str, url: str) -> str:
     """Return the HTML that `md_link(text, url)` renders as: in its address, as Markdown
     writes it, an & that begins an entity (&amp;) stays one."""
     return f'<a href="{_AMPERSAND.sub("&amp;", md_url(url))}">{html_text(text)}</a>'
+
+
+def links(found: Iterable[tuple[str, str]], separator: str) -> tuple[str, str]:
+    """Return (text, url) links joined by `separator`, in Markdown and in the HTML it renders as."""
+    found = list(found)
+    return (separator.join(md_link(text, url) for text, url in found),
+            separator.join(html_link(text, url) for text, url in found))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,16 @@ from sitegen.site.citations import (
     json_ld,
     short_authors,
 )
-from sitegen.site.markup import Body, Written, html_link, html_text, md_heading, md_link, md_text
+from sitegen.site.markup import (
+    Body,
+    Written,
+    html_link,
+    html_text,
+    links,
+    md_heading,
+    md_link,
+    md_text,
+)
 from sitegen.site.paper_map import MAP_ROUTE, PaperMap, paper_maps
 from sitegen.site.urls import Urls, bibtex_route, paper_route, tag_route, theme_route
 
@@ -245,11 +254,6 @@ def sort_date(published: str | None) -> str:
     if not published:
         return ""
     return published if not published.startswith("--") else "0000" + published[1:]
-
-
-def metadata_line(paper: Paper, authors: bool = True) -> str:
-    """Return "Gu, Dao · Dec 1, 2023 · 12 upvotes" as Markdown (see `metadata_pieces`)."""
-    return " · ".join(map(md_text, metadata_pieces(paper, authors)))
 
 
 def metadata_pieces(paper: Paper, authors: bool = True) -> list[str]:
@@ -517,10 +521,10 @@ def paper_entry(body: Body, paper: Paper, notes: PaperNotes, link: Link, level: 
     """Add one paper of a list to `body`: title, metadata, tags, code, note, abstract."""
     facts = [(md_text(piece), html_text(piece)) for piece in metadata_pieces(paper)]
     if notes.tags:
-        facts.append(("tags: " + ", ".join(md_link(tag, link(tag_route(tag))) for tag in notes.tags),
-                      "tags: " + ", ".join(html_link(tag, link(tag_route(tag))) for tag in notes.tags)))
+        tags = links(((tag, link(tag_route(tag))) for tag in notes.tags), ", ")
+        facts.append(("tags: " + tags[0], "tags: " + tags[1]))
     if paper.code_url:
-        facts.append((md_link("code", paper.code_url), html_link("code", paper.code_url)))
+        facts.append(links([("code", paper.code_url)], ""))
     title = link(paper_route(paper.id))
     body.add(f"{'#' * level} {md_link(paper.title, title)}", f"<h{level}>{html_link(paper.title, title)}</h{level}>")
     if facts:
@@ -577,8 +581,7 @@ def theme_page(view: ThemePageView, urls: Urls) -> Page:
     """Return one page of a theme's list."""
     theme, pager, count, link = view.theme, view.pager, view.count, urls.link
     feed = theme_route(theme.slug) + "feed.xml"
-    follow = (f"Follow the theme with its {md_link('Atom feed', link(feed))}.",
-              f"Follow the theme with its {html_link('Atom feed', link(feed))}.")
+    follow = tuple(f"Follow the theme with its {atom}." for atom in links([("Atom feed", link(feed))], ""))
     body = Body()
     body.heading(1, theme.title)
     if pager is None or pager.number == 1:
@@ -697,18 +700,6 @@ class PaperView:
 
 def paper_view(site: Site, structure: Structure, paper: Paper) -> PaperView:
     """Gather what the page of `paper` shows from the site."""
-    curated_in = site.curation.themes_of(paper.id)[:1]
-    return PaperView(
-        paper=paper, notes=site.curation.notes_of(paper.id), themes=paper_themes(site, structure, paper),
-        neighbours=neighbours(structure, paper), bibtex_key=structure.keys[paper.id],
-        related=related_links(site, structure, paper.id), suggested=suggested_themes(site, structure, paper.id),
-        # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
-        edit_url=edit_url(site, f"curation/{curated_in[0]}.yaml") if curated_in else folder_url(site, "curation"),
-        site_title=site.config.title)
-
-
-def paper_themes(site: Site, structure: Structure, paper: Paper) -> tuple[tuple[NavLink, bool], ...]:
-    """Return the themes that hold `paper`, each with whether the paper starts it."""
     themes = []
     for slug in site.curation.themes_of(paper.id):
         theme = structure.theme(slug)
@@ -716,7 +707,14 @@ def paper_themes(site: Site, structure: Structure, paper: Paper) -> tuple[tuple[
             index = structure.positions[slug].get(paper.id)
             starts = index is not None and structure.theme_papers[slug][index][1]
             themes.append((NavLink(theme.title, theme_route(slug)), starts))
-    return tuple(themes)
+    curated_in = site.curation.themes_of(paper.id)[:1]
+    return PaperView(
+        paper=paper, notes=site.curation.notes_of(paper.id), themes=tuple(themes),
+        neighbours=neighbours(structure, paper), bibtex_key=structure.keys[paper.id],
+        related=related_links(site, structure, paper.id), suggested=suggested_themes(site, structure, paper.id),
+        # An uncurated paper has no YAML yet: the link opens the folder where it would be added.
+        edit_url=edit_url(site, f"curation/{curated_in[0]}.yaml") if curated_in else folder_url(site, "curation"),
+        site_title=site.config.title)
 
 
 def paper_page(view: PaperView, urls: Urls) -> Page:
@@ -763,25 +761,23 @@ def paper_parts(paper: Paper, notes: PaperNotes, themes: tuple[tuple[NavLink, bo
         body.paragraph(md_text(", ".join(names)), html_text(", ".join(names)))
     if pieces := metadata_pieces(paper, authors=not names):
         body.paragraph(" · ".join(map(md_text, pieces)), " · ".join(map(html_text, pieces)))
-    if links := paper_links(paper, arxiv):
-        body.paragraph(" · ".join(md_link(text, url) for text, url in links),
-                       " · ".join(html_link(text, url) for text, url in links))
+    if found := paper_links(paper, arxiv):
+        body.paragraph(*links(found, " · "))
     body.heading(2, "Abstract")
     body.raw(f"<p>{html_text(paper.abstract)}</p>")
     if notes.note:
         body.markdown(f"## Curator's note\n\n{notes.note.strip()}")
     if themes:
         body.heading(2, "Themes")
-        body.bullets([(md_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""),
-                       html_link(theme.title, urls.link(theme.route)) + (" (start here)" if starts else ""))
-                      for theme, starts in themes])
+        shown = [(links([(theme.title, urls.link(theme.route))], ""), " (start here)" if starts else "")
+                 for theme, starts in themes]
+        body.bullets([(markdown + starts, html + starts) for (markdown, html), starts in shown])
     if notes.tags:
         body.heading(2, "Tags")
-        body.paragraph(", ".join(md_link(tag, urls.link(tag_route(tag))) for tag in notes.tags),
-                       ", ".join(html_link(tag, urls.link(tag_route(tag))) for tag in notes.tags))
+        body.paragraph(*links(((tag, urls.link(tag_route(tag))) for tag in notes.tags), ", "))
     if more := more_links(paper, arxiv):
         body.heading(2, "Links")
-        body.bullets([(md_link(text, url), html_link(text, url)) for text, url in more])
+        body.bullets([links([found], "") for found in more])
     return body.done()
 
 
@@ -822,8 +818,7 @@ def tag_page(view: TagPageView, urls: Urls) -> Page:
     """Return one page of a tag's list."""
     slug, pager, count, link = view.tag.slug, view.pager, view.count, urls.link
     feed = tag_route(slug) + "feed.xml"
-    follow = (f"Follow the tag with its {md_link('Atom feed', link(feed))}.",
-              f"Follow the tag with its {html_link('Atom feed', link(feed))}.")
+    follow = tuple(f"Follow the tag with its {atom}." for atom in links([("Atom feed", link(feed))], ""))
     body = Body()
     body.heading(1, f"Tag: {slug}")
     body.paragraph(md_text(view.tag.description), html_text(view.tag.description))
